@@ -1,0 +1,38 @@
+# Two commands for a new user:
+#   make demo   installs everything, then compresses and decompresses the bundled piano clip
+#   make test   installs the test dependencies, then runs the test suite (CI runs this)
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test corpus train bench clean
+
+$(STAMP): pyproject.toml scripts/install_system_deps.sh
+	bash scripts/install_system_deps.sh
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q torch==2.13.0            # the local CPU build; must come first
+	$(BIN)/pip install -q --no-deps norse==1.1.0   # --no-deps: norse would pull a CUDA torch
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/snn-codec demo --out demo_output
+
+test: install
+	$(BIN)/python -m pytest tests
+
+corpus: install
+	$(BIN)/snn-codec data synth-piano --out data/piano
+
+train: corpus
+	$(BIN)/snn-codec train --config configs/piano.yaml
+
+bench: install
+	$(BIN)/python benchmarks/speed_quality.py
+
+clean:
+	rm -rf $(VENV) demo_output

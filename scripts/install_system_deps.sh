@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Debian packages the corpus builder needs: FluidSynth and General MIDI soundfonts.
+# Safe to run twice; skips work when everything is already installed.
+set -euo pipefail
+PACKAGES=(fluidsynth fluid-soundfont-gm timgm6mb-soundfont)
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  SUDO=sudo
+else
+  SUDO=
+fi
+echo "installing Debian packages: ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,139 @@
+"""Audio I/O: load, save, downmix and resample. Nothing model-specific lives here.
+
+soundfile reads and writes (wav, flac, ogg, mp3); soxr resamples. torch tensors are accepted wherever an
+array is, so callers never need to convert.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import soxr
+
+from snn_codec.errors import AudioError
+
+MAX_SAMPLE_RATE = 768_000
+
+
+@dataclass(frozen=True)
+class Audio:
+    """Samples as float32 (channels, samples) at `sample_rate` Hz."""
+
+    samples: np.ndarray
+    sample_rate: int
+
+    @property
+    def channels(self) -> int:
+        return self.samples.shape[0]
+
+    @property
+    def num_samples(self) -> int:
+        return self.samples.shape[1]
+
+    @property
+    def duration_s(self) -> float:
+        return self.num_samples / self.sample_rate
+
+
+def as_array(samples) -> np.ndarray:
+    """Any 1-D (samples) or 2-D (channels, samples) array or tensor -> float32 (channels, samples)."""
+    if hasattr(samples, "detach"):  # a torch tensor
+        samples = samples.detach().cpu().numpy()
+    array = np.asarray(samples, dtype=np.float32)
+    if array.ndim == 1:
+        array = array[None, :]
+    if array.ndim != 2:
+        raise AudioError(f"audio must be 1-D (samples) or 2-D (channels, samples), got shape {array.shape}")
+    if not np.all(np.isfinite(array)):
+        raise AudioError("audio contains NaN or infinite samples")
+    return array
+
+
+def load_audio(path: str | os.PathLike) -> Audio:
+    """Reads an audio file as float32 (channels, samples) at its own sample rate."""
+    path = Path(path)
+    if not path.exists():
+        raise AudioError(f"{path}: no such file")
+    if path.is_dir():
+        raise AudioError(f"{path}: is a directory, expected an audio file")
+    try:
+        data, sample_rate = sf.read(str(path), dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, ValueError, TypeError) as err:
+        raise AudioError(f"{path}: not a readable audio file (wav, flac, ogg or mp3): {err}") from None
+    if data.shape[0] == 0:
+        raise AudioError(f"{path}: the file holds no audio samples")
+    return Audio(as_array(data.T), int(sample_rate))
+
+
+def to_mono(samples: np.ndarray) -> np.ndarray:
+    """(channels, samples) -> (1, samples), the mean of the channels."""
+    return samples.mean(axis=0, keepdims=True, dtype=np.float32)
+
+
+def resample(samples: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
+    """Resamples (channels, samples) with soxr (high quality). A no-op when the rates match."""
+    check_sample_rate(from_rate)
+    check_sample_rate(to_rate)
+    if from_rate == to_rate or samples.shape[-1] == 0:
+        return samples.astype(np.float32, copy=False)
+    out = soxr.resample(samples.T, from_rate, to_rate, quality="HQ")
+    return np.ascontiguousarray(out.T, dtype=np.float32).reshape(samples.shape[0], -1)
+
+
+def fit_length(samples: np.ndarray, num_samples: int) -> np.ndarray:
+    """Crops or zero-pads the last axis to exactly `num_samples`."""
+    length = samples.shape[-1]
+    if length >= num_samples:
+        return samples[..., :num_samples]
+    pad = [(0, 0)] * (samples.ndim - 1) + [(0, num_samples - length)]
+    return np.pad(samples, pad)
+
+
+def check_sample_rate(sample_rate: int) -> None:
+    if not isinstance(sample_rate, (int, np.integer)) or not 1 <= sample_rate <= MAX_SAMPLE_RATE:
+        raise AudioError(f"sample rate must be an integer between 1 and {MAX_SAMPLE_RATE} Hz, got {sample_rate!r}")
+
+
+def save_audio(path: str | os.PathLike, samples, sample_rate: int) -> None:
+    """Writes (channels, samples) or (samples,) audio; the format follows the file extension.
+
+    The file is written beside the target and renamed when complete, so a failure never leaves half a file.
+    """
+    path = Path(path)
+    array = as_array(samples)
+    check_sample_rate(sample_rate)
+    fmt = path.suffix.lstrip(".").upper() or "WAV"
+    if fmt not in sf.available_formats():
+        raise AudioError(f"{path}: unsupported output format {fmt!r}; use .wav, .flac or .ogg")
+    subtype = "PCM_16" if fmt in ("WAV", "FLAC") else None
+    with atomic_output(path) as tmp:
+        sf.write(tmp, np.clip(array.T, -1.0, 1.0), sample_rate, format=fmt, subtype=subtype)
+
+
+class atomic_output:
+    """Context manager yielding a temporary path beside `path`; renamed onto `path` on success only."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+
+    def __enter__(self) -> str:
+        directory = self.path.parent if str(self.path.parent) else Path(".")
+        if not directory.is_dir():
+            raise AudioError(f"{self.path}: the folder {directory} does not exist")
+        fd, self.tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".part", dir=directory)
+        os.close(fd)
+        return self.tmp
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(self.tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file normal permissions
+            os.replace(self.tmp, self.path)
+        elif os.path.exists(self.tmp):
+            os.unlink(self.tmp)

@@ -1,0 +1,29 @@
+"""Bottleneck registry: a new neuron model is one class plus one line here."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from snn_codec.bottlenecks.base import Bottleneck, BottleneckOutput, State, spike_stats
+from snn_codec.bottlenecks.threshold import ThresholdBottleneck
+from snn_codec.errors import ConfigError
+
+BOTTLENECKS: dict[str, type[Bottleneck]] = {
+    "threshold": ThresholdBottleneck,
+}
+
+
+def build_bottleneck(kind: str, latent_dim: int, **options: Any) -> Bottleneck:
+    """Builds the bottleneck registered as `kind`; unknown kinds or options raise ConfigError."""
+    if kind not in BOTTLENECKS:
+        raise ConfigError(f"unknown bottleneck {kind!r}; choose from {sorted(BOTTLENECKS)}")
+    cls = BOTTLENECKS[kind]
+    allowed = set(inspect.signature(cls).parameters) - {"latent_dim"}
+    unknown = set(options) - allowed
+    if unknown:
+        raise ConfigError(f"bottleneck {kind}: unknown options {sorted(unknown)}; allowed: {sorted(allowed)}")
+    return cls(latent_dim=latent_dim, **options)
+
+
+__all__ = ["BOTTLENECKS", "Bottleneck", "BottleneckOutput", "State", "build_bottleneck", "spike_stats"]

@@ -1,0 +1,42 @@
+"""The bottleneck interface: latent frames in, events (what is stored) and the decoder's input out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from torch import Tensor, nn
+
+State = dict[str, Tensor]  # every tensor has batch as dim 0; {} for stateless models
+
+
+@dataclass
+class BottleneckOutput:
+    z: Tensor  # (B, N, T) float, differentiable: the decoder's input
+    events: Tensor  # (B, N, T) bool spikes: what is stored
+    aux_loss: Tensor  # scalar, unweighted (the trainer owns the coefficients)
+    stats: dict[str, Tensor]  # "firing_rate", "events_per_frame", ... (detached)
+    state: State  # pass to the next call to continue the same stream
+
+
+class Bottleneck(nn.Module):
+    """Turns latent frames into events. Latent frames are the neurons' time steps."""
+
+    alphabet_size: int = 2  # 2 for spikes; read by the event coder
+    units: int
+
+    def forward(self, latent: Tensor, state: State | None = None) -> BottleneckOutput:
+        """latent: (B, C, T). `state=None` starts a fresh stream."""
+        raise NotImplementedError
+
+    def decode(self, events: Tensor) -> Tensor:
+        """events (B, N, T) -> z (B, N, T), for decompression. Equals `forward(...).z` in eval mode."""
+        raise NotImplementedError
+
+
+def spike_stats(events: Tensor) -> dict[str, Tensor]:
+    """Firing statistics of a (B, N, T) spike tensor, detached."""
+    spikes = events.detach().float()
+    return {
+        "firing_rate": spikes.mean(),
+        "events_per_frame": spikes.sum(dim=1).mean(),
+    }

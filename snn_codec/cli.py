@@ -1,0 +1,198 @@
+"""Command line: `snn-codec compress|decompress|info|demo|data|train`. A thin layer over the library.
+
+Exit codes: 0 success, 1 a codec error (bad input, bad file, bad config; one line on stderr),
+2 bad command-line usage, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from snn_codec.errors import CodecError
+
+
+def _output_path(input_path: str, output: str | None, suffix: str) -> Path:
+    if output:
+        return Path(output)
+    source = Path(input_path)
+    return source.with_name(source.stem + suffix)
+
+
+def _check_overwrite(path: Path, force: bool) -> None:
+    if path.exists() and not force:
+        raise CodecError(f"{path} exists; pass --force to overwrite it")
+
+
+def compress_cmd(args: argparse.Namespace) -> None:
+    from snn_codec import api
+    from snn_codec.audio import atomic_output, load_audio
+
+    out = _output_path(args.input, args.output, ".snnc")
+    _check_overwrite(out, args.force)
+    source = load_audio(args.input)
+    if source.channels > 1:
+        print(f"note: downmixing {source.channels} channels to mono (decoding restores {source.channels} "
+              "identical channels)", file=sys.stderr)
+    data = api.compress(source, model=args.model, coder=args.coder, progress=True)
+    with atomic_output(out) as tmp:
+        Path(tmp).write_bytes(data)
+    info = api.inspect(data)
+    print(f"{out}: {info.total_bytes} bytes, {info.duration_s:.2f} s, {info.bitrate_kbps:.3f} kbps, "
+          f"{info.events} events ({info.firing_rate:.1%} firing), coder {info.coder}")
+
+
+def decompress_cmd(args: argparse.Namespace) -> None:
+    from snn_codec import api
+    from snn_codec.audio import save_audio
+
+    out = _output_path(args.input, args.output, ".decoded.wav")
+    _check_overwrite(out, args.force)
+    audio = api.decompress(api.read_snnc(args.input), model=args.model, progress=True)
+    save_audio(out, audio.samples, audio.sample_rate)
+    print(f"{out}: {audio.duration_s:.2f} s, {audio.sample_rate} Hz, {audio.channels} channel(s)")
+
+
+def info_cmd(args: argparse.Namespace) -> None:
+    from snn_codec import api
+
+    info = api.inspect(api.read_snnc(args.input))
+    header = info.header
+    fields = {
+        "file": args.input,
+        "model": header.model_id,
+        "weight_hash": header.weight_hash.hex(),
+        "sample_rate_hz": header.sample_rate,
+        "channels": header.channels,
+        "samples": header.num_samples,
+        "duration_s": round(info.duration_s, 4),
+        "bytes": info.total_bytes,
+        "header_bytes": info.header_bytes,
+        "payload_bytes": info.payload_bytes,
+        "bitrate_kbps": round(info.bitrate_kbps, 4),
+        "payload_kbps": round(info.payload_kbps, 4),
+        "coder": info.coder,
+        "units": header.num_units,
+        "frames": header.num_frames,
+        "events": info.events,
+        "events_per_s": round(info.events_per_s, 2),
+        "firing_rate": round(info.firing_rate, 4),
+    }
+    if args.json:
+        print(json.dumps(fields, indent=2))
+    else:
+        width = max(map(len, fields))
+        for key, value in fields.items():
+            print(f"{key:<{width}}  {value}")
+
+
+def demo_cmd(args: argparse.Namespace) -> None:
+    from snn_codec.demo import run_demo
+
+    run_demo(args.out, model=args.model, input_path=args.input, with_visqol=not args.no_visqol)
+
+
+def synth_piano_cmd(args: argparse.Namespace) -> None:
+    from snn_codec.data.synth_piano import build_corpus
+
+    out = build_corpus(
+        args.out,
+        num_pieces=args.pieces,
+        duration_s=args.duration,
+        sample_rate=args.sample_rate,
+        soundfonts=tuple(args.soundfonts.split(",")),
+        validation_fraction=args.validation_fraction,
+        seed=args.seed,
+    )
+    print(f"corpus ready: {out} (see {out / 'manifest.json'})")
+
+
+def train_cmd(args: argparse.Namespace) -> None:
+    from snn_codec.config import load_config
+    from snn_codec.train.run import run_training, with_overrides
+
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    config = with_overrides(load_config(args.config), steps=args.steps, data=args.data)
+    run_dir = Path(args.run_dir or Path("runs") / config.model.name)
+    model = run_training(
+        config, run_dir, resume=not args.no_resume, accelerator=args.accelerator, devices=args.devices,
+        max_steps=args.max_steps,
+    )
+    print(f"model written: {model} (config and checkpoints in {run_dir})")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from snn_codec import __version__
+
+    parser = argparse.ArgumentParser(prog="snn-codec", description="Event-based neural audio compression.")
+    parser.add_argument("--version", action="version", version=f"snn_codec {__version__}")
+    sub = parser.add_subparsers(dest="name", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("compress", help="audio file -> .snnc")
+    p.add_argument("input", help="wav, flac, ogg or mp3; any rate; stereo is downmixed")
+    p.add_argument("output", nargs="?", help="default: INPUT with a .snnc suffix")
+    p.add_argument("--model", default=None, help="shipped model name or .safetensors path (default piano-v1)")
+    p.add_argument("--coder", default="auto", help="event coder: auto (smallest), dense or sparse")
+    p.add_argument("--force", action="store_true", help="overwrite an existing output")
+    p.set_defaults(command=compress_cmd)
+
+    p = sub.add_parser("decompress", help=".snnc -> wav at the original rate, length and channels")
+    p.add_argument("input")
+    p.add_argument("output", nargs="?", help="default: INPUT with a .decoded.wav suffix")
+    p.add_argument("--model", default=None, help="needed only for models that do not ship with snn_codec")
+    p.add_argument("--force", action="store_true", help="overwrite an existing output")
+    p.set_defaults(command=decompress_cmd)
+
+    p = sub.add_parser("info", help="header, size, actual bitrate and events of a .snnc file")
+    p.add_argument("input")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(command=info_cmd)
+
+    p = sub.add_parser("demo", help="compress and decompress the bundled piano clip, print the numbers")
+    p.add_argument("--out", default="demo_output", help="folder for the .snnc and decoded wav")
+    p.add_argument("--input", default=None, help="another audio file instead of the bundled clip")
+    p.add_argument("--model", default=None)
+    p.add_argument("--no-visqol", action="store_true", help="skip ViSQOL (the slowest metric)")
+    p.set_defaults(command=demo_cmd)
+
+    data = sub.add_parser("data", help="build datasets").add_subparsers(dest="data", required=True, metavar="KIND")
+    p = data.add_parser("synth-piano", help="render generated piano MIDI with FluidSynth and GM soundfonts")
+    p.add_argument("--out", required=True, help="corpus folder (resumable)")
+    p.add_argument("--pieces", type=int, default=240)
+    p.add_argument("--duration", type=float, default=30.0, help="seconds of music per piece")
+    p.add_argument("--sample-rate", type=int, default=24000)
+    p.add_argument("--soundfonts", default="fluidr3_gm,timgm6mb", help="comma-separated short names")
+    p.add_argument("--validation-fraction", type=float, default=0.1)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(command=synth_piano_cmd)
+
+    p = sub.add_parser("train", help="train a model from a YAML config (PyTorch Lightning)")
+    p.add_argument("--config", required=True)
+    p.add_argument("--run-dir", default=None, help="default: runs/<model name>; resumes when it holds a run")
+    p.add_argument("--steps", type=int, default=None, help="override train.steps")
+    p.add_argument("--max-steps", type=int, default=None, help="stop early at this step (resume later)")
+    p.add_argument("--data", default=None, help="override the data spec (synth:DIR, maestro:DIR, folder:DIR)")
+    p.add_argument("--accelerator", default="auto", help="cpu, gpu or auto")
+    p.add_argument("--devices", default="auto", help="number of devices (DDP when > 1) or auto")
+    p.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
+    p.add_argument("--no-resume", action="store_true", help="start over even if the run folder has a checkpoint")
+    p.set_defaults(command=train_cmd)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.command(args)
+    except CodecError as err:
+        print(f"snn-codec: error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("snn-codec: interrupted", file=sys.stderr)
+        return 130
+    return 0

@@ -1,0 +1,178 @@
+"""Configs: frozen dataclasses loaded from YAML, unknown keys rejected, resolved config saved beside runs.
+
+Each value is written once. Anything derivable (encoder strides, hop length, FFT size) is computed in code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from snn_codec.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class EncoderConfig:
+    """Strided 1-D conv net on the waveform (SEANet-like)."""
+
+    channels: tuple[int, ...] = (16, 32, 64, 128)  # one downsampling stage per entry
+    dilations: tuple[int, ...] = (1, 3)  # residual units per stage
+
+
+@dataclass(frozen=True)
+class DecoderConfig:
+    """`istft`: frame-rate ConvNeXt + inverse-STFT head. `conv`: transposed-conv upsampling (mirror)."""
+
+    kind: str = "istft"
+    dim: int = 256  # istft: ConvNeXt width
+    layers: int = 6  # istft: ConvNeXt blocks
+    upsample: int = 2  # istft: STFT frames per latent frame
+    channels: tuple[int, ...] = (128, 64, 32, 16)  # conv: one upsampling stage per entry
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    name: str = "untitled"
+    sample_rate: int = 24000
+    frame_rate: int = 50  # latent frames per second; the encoder's strides are derived from it
+    latent_dim: int = 128
+    encoder: EncoderConfig = field(default_factory=EncoderConfig)
+    bottleneck: dict[str, Any] = field(default_factory=lambda: {"kind": "threshold", "units": 64})
+    decoder: DecoderConfig = field(default_factory=DecoderConfig)
+
+    @property
+    def hop_length(self) -> int:
+        """Waveform samples per latent frame."""
+        return self.sample_rate // self.frame_rate
+
+
+@dataclass(frozen=True)
+class SparsityConfig:
+    """Weight of the sparsity loss, ramped linearly from `start` to `end` over `ramp_steps` after `delay`."""
+
+    start: float = 0.0
+    end: float = 0.0
+    delay_steps: int = 0
+    ramp_steps: int = 1
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Data specs: `synth:DIR` (corpus from `snn-codec data synth-piano`), `maestro:DIR`, `folder:DIR`."""
+
+    train: str = "synth:data/piano"
+    validation: str = "synth:data/piano"
+    segment_s: float = 1.0
+    validation_crops: int = 32
+    validation_segment_s: float = 4.0
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    steps: int = 20000
+    batch_size: int = 16
+    learning_rate: float = 1e-3
+    weight_decay: float = 1e-2
+    warmup_steps: int = 200
+    grad_clip: float = 1.0
+    mel_weight: float = 1.0
+    stft_weight: float = 1.0
+    sparsity: SparsityConfig = field(default_factory=SparsityConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    val_every: int = 500
+    checkpoint_every: int = 500
+    num_workers: int = 0
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Config:
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+
+def from_dict(cls: type, data: Any, where: str = "config"):
+    """Builds dataclass `cls` from nested dicts, rejecting unknown keys and wrong types."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: expected a mapping, got {type(data).__name__}")
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - names)
+    if unknown:
+        raise ConfigError(f"{where}: unknown keys {unknown}; allowed: {sorted(names)}")
+    values = {}
+    for key, value in data.items():
+        values[key] = _convert(hints[key], value, f"{where}.{key}")
+    return cls(**values)
+
+
+def _convert(hint: Any, value: Any, where: str):
+    if dataclasses.is_dataclass(hint):
+        return from_dict(hint, value, where)
+    origin = typing.get_origin(hint)
+    if origin is tuple:
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{where}: expected a list, got {value!r}")
+        (item,) = {a for a in typing.get_args(hint) if a is not Ellipsis}
+        return tuple(_convert(item, v, where) for v in value)
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: expected a mapping, got {value!r}")
+        return dict(value)
+    if hint is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if hint in (int, str, bool) and not (type(value) is hint):
+        raise ConfigError(f"{where}: expected {hint.__name__}, got {value!r}")
+    return value
+
+
+def to_dict(config) -> dict[str, Any]:
+    """A dataclass -> plain nested dicts and lists (YAML friendly)."""
+
+    def plain(value):
+        if isinstance(value, tuple):
+            return [plain(v) for v in value]
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        return value
+
+    return plain(dataclasses.asdict(config))
+
+
+def load_config(path: str | os.PathLike) -> Config:
+    """Reads a YAML config; missing sections take their defaults."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: config file not found")
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: invalid YAML: {err}") from None
+    config = from_dict(Config, data, str(path))
+    validate_model_config(config.model)
+    return config
+
+
+def save_config(config, path: str | os.PathLike) -> None:
+    Path(path).write_text(yaml.safe_dump(to_dict(config), sort_keys=False))
+
+
+def validate_model_config(model: ModelConfig) -> None:
+    if model.sample_rate <= 0 or model.frame_rate <= 0:
+        raise ConfigError("model: sample_rate and frame_rate must be positive")
+    if model.sample_rate % model.frame_rate:
+        raise ConfigError(
+            f"model: sample_rate {model.sample_rate} must be a multiple of frame_rate {model.frame_rate}"
+        )
+    if "kind" not in model.bottleneck:
+        raise ConfigError("model.bottleneck: needs a `kind` (e.g. threshold)")
+    if model.decoder.kind not in ("istft", "conv"):
+        raise ConfigError(f"model.decoder.kind: unknown {model.decoder.kind!r}; choose from ['conv', 'istft']")
+    if model.decoder.kind == "istft" and model.hop_length % model.decoder.upsample:
+        raise ConfigError("model.decoder.upsample must divide the hop length (sample_rate / frame_rate)")

@@ -1,0 +1,79 @@
+"""Model files: weights in safetensors (no pickle) with the model config in its metadata, plus a YAML copy
+beside it for people to read. Shipped models are found by name in `snn_codec/pretrained/`."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import yaml
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+from safetensors import safe_open
+
+from snn_codec.codec import Codec
+from snn_codec.config import ModelConfig, from_dict, to_dict, validate_model_config
+from snn_codec.errors import CodecError, ConfigError
+
+PRETRAINED_DIR = Path(__file__).parent / "pretrained"
+DEFAULT_MODEL = "piano-v1"
+
+
+def shipped_models() -> list[str]:
+    """Names of the models that ship inside the package."""
+    return sorted(p.stem for p in PRETRAINED_DIR.glob("*.safetensors"))
+
+
+def save_model(codec: Codec, path: str | os.PathLike) -> Path:
+    """Writes `path` (.safetensors) and the config beside it (.yaml). Returns the weights path."""
+    path = Path(path).with_suffix(".safetensors")
+    config_text = yaml.safe_dump(to_dict(codec.config), sort_keys=False)
+    tensors = {k: v.detach().cpu().contiguous() for k, v in codec.state_dict().items()}
+    tmp = path.with_suffix(".safetensors.part")
+    save_file(tensors, str(tmp), metadata={"format": "snn_codec", "config": config_text})
+    os.replace(tmp, path)
+    path.with_suffix(".yaml").write_text(config_text)
+    return path
+
+
+def resolve_model_path(name_or_path: str | os.PathLike) -> Path:
+    candidate = Path(name_or_path)
+    if candidate.suffix == ".safetensors" or candidate.exists():
+        if candidate.is_dir():
+            candidate = candidate / "model.safetensors"
+        if not candidate.is_file():
+            raise CodecError(f"{candidate}: model file not found")
+        return candidate
+    shipped = PRETRAINED_DIR / f"{name_or_path}.safetensors"
+    if shipped.is_file():
+        return shipped
+    raise CodecError(
+        f"unknown model {str(name_or_path)!r}; shipped models: {shipped_models()}, "
+        "or pass the path of a .safetensors file written by `snn-codec train`"
+    )
+
+
+def load_model(name_or_path: str | os.PathLike = DEFAULT_MODEL) -> Codec:
+    """Loads a shipped model by name, or a trained model from its .safetensors path (or run folder).
+
+    The model is returned in eval mode, on the CPU.
+    """
+    path = resolve_model_path(name_or_path)
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            metadata = handle.metadata() or {}
+        tensors = load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as err:
+        raise CodecError(f"{path}: not a readable model file: {err}") from None
+    if metadata.get("format") != "snn_codec" or "config" not in metadata:
+        raise CodecError(f"{path}: not an snn_codec model (no config in its metadata)")
+    try:
+        config = from_dict(ModelConfig, yaml.safe_load(metadata["config"]), f"{path} config")
+        validate_model_config(config)
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: invalid config metadata: {err}") from None
+    codec = Codec(config)
+    missing, unexpected = codec.load_state_dict(tensors, strict=False)
+    if missing or unexpected:
+        raise CodecError(f"{path}: weights do not match the config (missing {missing[:3]}, unexpected {unexpected[:3]})")
+    return codec.eval()

@@ -1,0 +1,86 @@
+"""Decoders: events (B, N, T) -> waveform (B, 1, T * hop_length).
+
+`IstftDecoder` works at frame rate and synthesises with an inverse STFT (Vocos-style): cheap on CPU.
+`ConvDecoder` mirrors the encoder with transposed convolutions: the classic, costlier alternative.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from snn_codec.config import ModelConfig
+from snn_codec.models.layers import ConvNeXtBlock, ResidualUnit, Upsample, split_hop
+
+
+class IstftDecoder(nn.Module):
+    """ConvNeXt blocks at `upsample` x frame rate, then log-magnitude and phase per STFT bin.
+
+    The STFT hop is hop_length / upsample and the window 4 hops long (Hann), with "same" padding so that
+    T latent frames give exactly T * hop_length samples.
+    """
+
+    def __init__(self, config: ModelConfig, units: int):
+        super().__init__()
+        dec = config.decoder
+        self.upsample = dec.upsample
+        self.hop = config.hop_length // dec.upsample
+        self.n_fft = 4 * self.hop
+        self.inp = nn.Conv1d(units, dec.dim, kernel_size=7, padding=3)
+        self.blocks = nn.Sequential(*[ConvNeXtBlock(dec.dim) for _ in range(dec.layers)])
+        self.norm = nn.LayerNorm(dec.dim)
+        self.head = nn.Linear(dec.dim, 2 * (self.n_fft // 2 + 1))
+        self.register_buffer("window", torch.hann_window(self.n_fft), persistent=False)
+        reach = 3 * self.upsample + 3 * dec.layers + self.n_fft // (2 * self.hop)  # in STFT frames
+        self.context_frames = math.ceil(reach / self.upsample) + 1
+
+    def forward(self, z: Tensor) -> Tensor:
+        x = self.inp(z)
+        if self.upsample > 1:
+            x = x.repeat_interleave(self.upsample, dim=-1)
+        x = self.norm(self.blocks(x).transpose(1, 2))  # (B, U, C)
+        log_mag, phase = self.head(x).float().chunk(2, dim=-1)  # (B, U, F) each
+        spec = torch.polar(log_mag.clamp(max=6.0).exp(), phase).transpose(1, 2)  # (B, F, U)
+        return self.istft(spec).unsqueeze(1)
+
+    def istft(self, spec: Tensor) -> Tensor:
+        """Inverse STFT with "same" padding: (B, F, U) complex -> (B, U * hop) real."""
+        frames = torch.fft.irfft(spec, n=self.n_fft, dim=1) * self.window[:, None]  # (B, n_fft, U)
+        num_frames = frames.shape[-1]
+        length = (num_frames - 1) * self.hop + self.n_fft
+        fold = dict(output_size=(1, length), kernel_size=(1, self.n_fft), stride=(1, self.hop))
+        audio = F.fold(frames, **fold)[:, 0, 0]
+        envelope = F.fold(self.window.square()[None, :, None].expand(1, -1, num_frames), **fold)[0, 0, 0]
+        pad = (self.n_fft - self.hop) // 2
+        return audio[:, pad : pad + num_frames * self.hop] / envelope[pad : pad + num_frames * self.hop]
+
+
+class ConvDecoder(nn.Module):
+    """Mirror of the encoder: transposed-conv upsampling stages, each followed by residual units."""
+
+    def __init__(self, config: ModelConfig, units: int):
+        super().__init__()
+        channels = config.decoder.channels
+        strides = tuple(reversed(split_hop(config.hop_length, len(channels))))
+        widths = (*channels, channels[-1])
+        layers: list[nn.Module] = [nn.Conv1d(units, widths[0], kernel_size=7, padding=3)]
+        for stage, stride in enumerate(strides):
+            layers.append(Upsample(widths[stage], widths[stage + 1], stride))
+            layers += [ResidualUnit(widths[stage + 1], d) for d in config.encoder.dilations]
+        layers += [nn.ELU(), nn.Conv1d(widths[-1], 1, kernel_size=7, padding=3)]
+        self.net = nn.Sequential(*layers)
+        reach, jump = 3, 1  # in latent frames, then finer
+        for stride in strides:
+            reach += 2 / jump + sum(config.encoder.dilations) / (jump * stride)
+            jump *= stride
+        self.context_frames = math.ceil(reach) + 2
+
+    def forward(self, z: Tensor) -> Tensor:
+        return torch.tanh(self.net(z))
+
+
+def build_decoder(config: ModelConfig, units: int) -> nn.Module:
+    return {"istft": IstftDecoder, "conv": ConvDecoder}[config.decoder.kind](config, units)

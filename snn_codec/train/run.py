@@ -1,0 +1,119 @@
+"""Training entry point: builds data and trainer from a Config, saves the config beside checkpoints,
+resumes from the last checkpoint, and exports the trained model as safetensors."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytorch_lightning as pl
+import torch
+from pytorch_lightning.callbacks import ModelCheckpoint, TQDMProgressBar
+from pytorch_lightning.loggers import CSVLogger
+from torch.utils.data import DataLoader, Subset
+
+from snn_codec.config import Config, save_config, to_dict
+from snn_codec.data.datasets import AudioCropDataset, dataset_files
+from snn_codec.errors import CodecError
+from snn_codec.model_io import save_model
+from snn_codec.train.module import CodecModule
+
+
+def build_loaders(config: Config) -> tuple[DataLoader, DataLoader]:
+    train, rate = config.train, config.model.sample_rate
+    data = train.data
+    train_set = AudioCropDataset(
+        dataset_files(data.train, "train"),
+        rate,
+        _segment_samples(data.segment_s, config),
+        items_per_epoch=train.steps * train.batch_size,
+        seed=train.seed,
+    )
+    val_set = AudioCropDataset(
+        dataset_files(data.validation, "validation"),
+        rate,
+        _segment_samples(data.validation_segment_s, config),
+        random_crops=False,
+    )
+    if len(val_set) > data.validation_crops:
+        picks = np.linspace(0, len(val_set) - 1, data.validation_crops).round().astype(int)
+        val_set = Subset(val_set, picks.tolist())
+    common = dict(num_workers=train.num_workers, persistent_workers=train.num_workers > 0)
+    return (
+        DataLoader(train_set, batch_size=train.batch_size, shuffle=False, drop_last=True, **common),
+        DataLoader(val_set, batch_size=max(1, train.batch_size // 4), shuffle=False, **common),
+    )
+
+
+def _segment_samples(seconds: float, config: Config) -> int:
+    """Seconds -> samples, rounded to whole latent frames."""
+    hop = config.model.hop_length
+    return max(1, round(seconds * config.model.sample_rate / hop)) * hop
+
+
+def run_training(
+    config: Config,
+    run_dir: str | os.PathLike,
+    *,
+    resume: bool = True,
+    accelerator: str = "auto",
+    devices: str | int = "auto",
+    max_steps: int | None = None,
+    progress: bool = True,
+) -> Path:
+    """Trains (or resumes) a run in `run_dir` and exports `run_dir/model.safetensors`. Returns that path.
+
+    `max_steps` stops early (the schedule still follows `config.train.steps`), e.g. to train in slices.
+    """
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    saved = run_dir / "config.yaml"
+    last = run_dir / "checkpoints" / "last.ckpt"
+    if saved.exists() and last.exists() and resume:
+        from snn_codec.config import load_config
+
+        if to_dict(load_config(saved)) != to_dict(config):
+            raise CodecError(f"{run_dir} holds a run with a different config; use a new --run-dir or --no-resume")
+    save_config(config, saved)
+    pl.seed_everything(config.train.seed, workers=True)
+    train_loader, val_loader = build_loaders(config)
+    module = CodecModule.from_config(config)
+    checkpoints = ModelCheckpoint(
+        dirpath=run_dir / "checkpoints", save_last=True, every_n_train_steps=config.train.checkpoint_every,
+        save_top_k=0,
+    )
+    trainer = pl.Trainer(
+        default_root_dir=run_dir,
+        accelerator=accelerator,
+        devices=devices,
+        strategy="auto",
+        max_steps=max_steps or config.train.steps,
+        val_check_interval=config.train.val_every,
+        check_val_every_n_epoch=None,
+        gradient_clip_val=config.train.grad_clip,
+        logger=CSVLogger(run_dir, name="logs", version=0),
+        callbacks=[checkpoints, *([TQDMProgressBar(refresh_rate=10)] if progress else [])],
+        enable_progress_bar=progress,
+        log_every_n_steps=25,
+        num_sanity_val_steps=0,
+        enable_model_summary=progress,
+    )
+    trainer.fit(module, train_loader, val_loader, ckpt_path=str(last) if resume and last.exists() else None)
+    trainer.save_checkpoint(last)
+    model_path = save_model(module.codec.cpu().eval(), run_dir / "model.safetensors")
+    metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("val/")}
+    (run_dir / "metrics.json").write_text(json.dumps({"step": trainer.global_step, **metrics}, indent=2))
+    return model_path
+
+
+def with_overrides(config: Config, *, steps: int | None = None, data: str | None = None) -> Config:
+    """The config with command-line overrides applied (they are saved with the run)."""
+    train = config.train
+    if steps is not None:
+        train = replace(train, steps=steps)
+    if data is not None:
+        train = replace(train, data=replace(train.data, train=data, validation=data))
+    return replace(config, train=train)
