@@ -22,7 +22,8 @@ from snn_codec.model_io import save_model
 from snn_codec.train.module import CodecModule
 
 
-def build_loaders(config: Config) -> tuple[DataLoader, DataLoader]:
+def build_loaders(config: Config, start_step: int = 0) -> tuple[DataLoader, DataLoader]:
+    """Training and validation loaders. A resumed run starts at the crops it has not yet seen."""
     train, rate = config.train, config.model.sample_rate
     data = train.data
     train_set = AudioCropDataset(
@@ -38,6 +39,7 @@ def build_loaders(config: Config) -> tuple[DataLoader, DataLoader]:
         _segment_samples(data.validation_segment_s, config),
         random_crops=False,
     )
+    train_set = Subset(train_set, range(min(start_step * train.batch_size, len(train_set)), len(train_set)))
     if len(val_set) > data.validation_crops:
         picks = np.linspace(0, len(val_set) - 1, data.validation_crops).round().astype(int)
         val_set = Subset(val_set, picks.tolist())
@@ -79,7 +81,9 @@ def run_training(
             raise CodecError(f"{run_dir} holds a run with a different config; use a new --run-dir or --no-resume")
     save_config(config, saved)
     pl.seed_everything(config.train.seed, workers=True)
-    train_loader, val_loader = build_loaders(config)
+    resume_from = last if resume and last.exists() else None
+    start_step = torch.load(resume_from, map_location="cpu", weights_only=False)["global_step"] if resume_from else 0
+    train_loader, val_loader = build_loaders(config, start_step)
     module = CodecModule.from_config(config)
     checkpoints = ModelCheckpoint(
         dirpath=run_dir / "checkpoints", save_last=True, every_n_train_steps=config.train.checkpoint_every,
@@ -94,14 +98,14 @@ def run_training(
         val_check_interval=config.train.val_every,
         check_val_every_n_epoch=None,
         gradient_clip_val=config.train.grad_clip,
-        logger=CSVLogger(run_dir, name="logs", version=0),
+        logger=CSVLogger(run_dir, name="logs"),  # a new version folder per (resumed) session
         callbacks=[checkpoints, *([TQDMProgressBar(refresh_rate=10)] if progress else [])],
         enable_progress_bar=progress,
         log_every_n_steps=25,
         num_sanity_val_steps=0,
         enable_model_summary=progress,
     )
-    trainer.fit(module, train_loader, val_loader, ckpt_path=str(last) if resume and last.exists() else None)
+    trainer.fit(module, train_loader, val_loader, ckpt_path=resume_from)
     trainer.save_checkpoint(last)
     model_path = save_model(module.codec.cpu().eval(), run_dir / "model.safetensors")
     metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("val/")}

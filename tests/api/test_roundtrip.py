@@ -1,0 +1,111 @@
+"""compress/decompress through the Python API: rates, lengths, channels, bytes and determinism."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import snn_codec
+from snn_codec.bitstream import unpack
+from snn_codec.errors import AudioError, CodecError, FormatError
+
+
+@pytest.mark.parametrize("sample_rate,channels,seconds", [(44100, 2, 1.3), (8000, 1, 0.5), (22050, 1, 0.004)])
+def test_roundtrip_preserves_rate_length_and_channels(tiny_codec, make_audio, sample_rate, channels, seconds):
+    audio = make_audio(seconds, sample_rate, channels)
+    data = snn_codec.compress(audio, sample_rate, model=tiny_codec)
+    decoded = snn_codec.decompress(data, model=tiny_codec)
+    assert decoded.sample_rate == sample_rate
+    assert decoded.samples.shape == audio.shape
+    assert decoded.samples.dtype == np.float32 and np.all(np.isfinite(decoded.samples))
+
+
+def test_bitrate_is_computed_from_the_bytes(tiny_codec, make_audio):
+    data = snn_codec.compress(make_audio(2.0, 8000), 8000, model=tiny_codec)
+    info = snn_codec.inspect(data)
+    assert info.total_bytes == len(data)
+    assert info.bitrate_kbps == pytest.approx(len(data) * 8 / 2.0 / 1000)
+    assert info.header_bytes + info.payload_bytes + 4 == len(data)
+    header, payload = unpack(data)
+    assert header.num_frames == 100 and header.num_units == 8
+    assert 0 < info.events <= 800 and info.firing_rate == pytest.approx(info.events / 800)
+
+
+def test_same_input_gives_identical_bytes(tiny_codec, make_audio):
+    audio = make_audio(1.0, 16000)
+    first = snn_codec.compress(audio, 16000, model=tiny_codec)
+    again = snn_codec.compress(torch.from_numpy(audio.copy()), 16000, model=tiny_codec)
+    assert first == again
+
+
+def test_coder_can_be_chosen(tiny_codec, make_audio):
+    audio = make_audio(1.0, 8000)
+    dense = snn_codec.inspect(snn_codec.compress(audio, 8000, model=tiny_codec, coder="dense"))
+    sparse = snn_codec.inspect(snn_codec.compress(audio, 8000, model=tiny_codec, coder="sparse"))
+    auto = snn_codec.inspect(snn_codec.compress(audio, 8000, model=tiny_codec))
+    assert (dense.coder, sparse.coder) == ("dense", "sparse")
+    assert dense.events == sparse.events == auto.events
+    assert auto.total_bytes == min(dense.total_bytes, sparse.total_bytes)
+
+
+def test_empty_audio_is_refused(tiny_codec):
+    with pytest.raises(AudioError, match="empty"):
+        snn_codec.compress(np.zeros(0, dtype=np.float32), 8000, model=tiny_codec)
+
+
+def test_arrays_need_a_sample_rate(tiny_codec):
+    with pytest.raises(AudioError, match="sample_rate"):
+        snn_codec.compress(np.zeros(100, dtype=np.float32), model=tiny_codec)
+
+
+@pytest.mark.parametrize("rate", [0, -5, 10**9])
+def test_absurd_sample_rates_are_refused(tiny_codec, rate):
+    with pytest.raises(AudioError, match="sample rate"):
+        snn_codec.compress(np.zeros(100, dtype=np.float32), rate, model=tiny_codec)
+
+
+def test_nan_audio_is_refused(tiny_codec):
+    with pytest.raises(AudioError, match="NaN"):
+        snn_codec.compress(np.full(100, np.nan, dtype=np.float32), 8000, model=tiny_codec)
+
+
+def test_a_file_decoded_with_another_model_is_refused(tiny_codec, make_audio):
+    data = snn_codec.compress(make_audio(0.5, 8000), 8000, model=tiny_codec)
+    other = type(tiny_codec)(tiny_codec.config).eval()  # same config, different random weights
+    with pytest.raises(CodecError, match="written by model 'tiny-test'"):
+        snn_codec.decompress(data, model=other)
+
+
+def test_a_file_from_an_unshipped_model_needs_that_model(tiny_codec, make_audio):
+    data = snn_codec.compress(make_audio(0.5, 8000), 8000, model=tiny_codec)
+    with pytest.raises(CodecError, match="does not ship"):
+        snn_codec.decompress(data)
+
+
+def test_inconsistent_frame_count_is_a_format_error(tiny_codec, make_audio):
+    from snn_codec.bitstream import pack
+
+    header, payload = unpack(snn_codec.compress(make_audio(0.5, 8000), 8000, model=tiny_codec))
+    forged = pack(type(header)(**{**header.__dict__, "num_samples": 10**11}), payload)
+    with pytest.raises(FormatError, match="cannot hold"):
+        snn_codec.decompress(forged, model=tiny_codec)
+
+
+def test_model_files_round_trip(tiny_codec, tiny_model_file):
+    loaded = snn_codec.load_model(tiny_model_file)
+    assert loaded.weight_hash() == tiny_codec.weight_hash()
+    assert loaded.config == tiny_codec.config
+    assert tiny_model_file.with_suffix(".yaml").is_file()
+
+
+def test_unknown_model_names_list_the_shipped_ones():
+    with pytest.raises(CodecError, match="unknown model 'no-such-model'; shipped models"):
+        snn_codec.load_model("no-such-model")
+
+
+def test_a_non_model_file_is_refused(tmp_path):
+    bogus = tmp_path / "bogus.safetensors"
+    bogus.write_bytes(b"\x00" * 64)
+    with pytest.raises(CodecError, match="not a readable model file"):
+        snn_codec.load_model(bogus)

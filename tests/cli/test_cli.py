@@ -1,0 +1,131 @@
+"""The command line, through main([...]): round trips, output rules and one-line errors."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from snn_codec.cli import main
+
+
+@pytest.fixture
+def wav(tmp_path, make_audio):
+    path = tmp_path / "in.wav"
+    sf.write(path, make_audio(1.5, 44100, channels=2).T, 44100)
+    return path
+
+
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_compress_decompress_info(tmp_path, wav, tiny_model_file, capsys):
+    snnc = tmp_path / "out.snnc"
+    code, out, err = run(capsys, "compress", wav, snnc, "--model", tiny_model_file)
+    assert code == 0, err
+    assert "downmixing 2 channels" in err and "kbps" in out
+    code, out, err = run(capsys, "decompress", snnc, tmp_path / "back.wav", "--model", tiny_model_file)
+    assert code == 0, err
+    back, rate = sf.read(tmp_path / "back.wav")
+    assert rate == 44100 and back.shape == (int(1.5 * 44100), 2)
+    code, out, err = run(capsys, "info", snnc, "--json")
+    assert code == 0, err
+    fields = json.loads(out)
+    assert fields["bytes"] == snnc.stat().st_size
+    assert fields["bitrate_kbps"] == pytest.approx(snnc.stat().st_size * 8 / 1.5 / 1000, abs=1e-3)
+    assert fields["model"] == "tiny-test" and fields["channels"] == 2 and fields["sample_rate_hz"] == 44100
+
+
+def test_outputs_are_inferred_and_never_overwritten_without_force(tmp_path, wav, tiny_model_file, capsys):
+    assert run(capsys, "compress", wav, "--model", tiny_model_file)[0] == 0
+    inferred = tmp_path / "in.snnc"
+    assert inferred.is_file()
+    before = inferred.read_bytes()
+    code, _, err = run(capsys, "compress", wav, "--model", tiny_model_file)
+    assert code == 1 and "exists; pass --force" in err
+    assert run(capsys, "compress", wav, "--model", tiny_model_file, "--force")[0] == 0
+    assert inferred.read_bytes() == before
+    assert run(capsys, "decompress", inferred, "--model", tiny_model_file)[0] == 0
+    assert (tmp_path / "in.decoded.wav").is_file()
+
+
+def leftovers(folder):
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".part") or p.name.startswith("."))
+
+
+@pytest.mark.parametrize(
+    "make_input,message",
+    [
+        (lambda d: d / "missing.wav", "no such file"),
+        (lambda d: (d / "notes.txt").write_text("hello") and d / "notes.txt", "not a readable audio file"),
+        (lambda d: sf.write(d / "empty.wav", np.zeros((0, 1)), 8000) or d / "empty.wav", "no audio samples"),
+        (lambda d: d, "is a directory"),
+    ],
+)
+def test_bad_audio_input_is_a_one_line_error(tmp_path, tiny_model_file, capsys, make_input, message):
+    folder = tmp_path / "work"
+    folder.mkdir()
+    source = make_input(folder)
+    code, out, err = run(capsys, "compress", source, tmp_path / "out.snnc", "--model", tiny_model_file)
+    assert code == 1
+    assert message in err and err.startswith("snn-codec: error:") and err.count("\n") == 1
+    assert not (tmp_path / "out.snnc").exists() and leftovers(tmp_path) == []
+
+
+def snnc_bytes(tmp_path, wav, tiny_model_file, capsys) -> bytes:
+    path = tmp_path / "good.snnc"
+    assert run(capsys, "compress", wav, path, "--model", tiny_model_file)[0] == 0
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize(
+    "damage,message",
+    [
+        (lambda b: b[: len(b) // 2], "truncated"),
+        (lambda b: b[:3], "truncated"),
+        (lambda b: b"", "empty input"),
+        (lambda b: b[:60] + bytes([b[60] ^ 0x10]) + b[61:], "checksum"),
+        (lambda b: b"RIFF" + b[4:], "not a .snnc file"),
+        (lambda b: b[:4] + b"\x09" + b[5:], "unsupported .snnc version"),
+    ],
+)
+@pytest.mark.parametrize("command", ["decompress", "info"])
+def test_damaged_files_are_one_line_errors(tmp_path, wav, tiny_model_file, capsys, damage, message, command):
+    bad = tmp_path / "bad.snnc"
+    bad.write_bytes(damage(snnc_bytes(tmp_path, wav, tiny_model_file, capsys)))
+    out_wav = tmp_path / "bad.wav"
+    argv = [command, bad] + ([out_wav, "--model", tiny_model_file] if command == "decompress" else [])
+    code, out, err = run(capsys, *argv)
+    assert code == 1 and message in err and err.count("\n") == 1
+    assert not out_wav.exists() and leftovers(tmp_path) == []
+
+
+def test_unknown_model_is_a_one_line_error(tmp_path, wav, capsys):
+    code, _, err = run(capsys, "compress", wav, tmp_path / "x.snnc", "--model", "no-such-model")
+    assert code == 1 and "unknown model 'no-such-model'" in err
+    assert not (tmp_path / "x.snnc").exists()
+
+
+def test_decoding_with_the_wrong_model_is_a_one_line_error(tmp_path, wav, tiny_model_file, capsys):
+    import torch
+
+    from snn_codec.codec import Codec
+    from snn_codec.model_io import load_model, save_model
+
+    snnc = tmp_path / "good.snnc"
+    assert run(capsys, "compress", wav, snnc, "--model", tiny_model_file)[0] == 0
+    torch.manual_seed(1)
+    other = save_model(Codec(load_model(tiny_model_file).config), tmp_path / "other.safetensors")
+    code, _, err = run(capsys, "decompress", snnc, tmp_path / "o.wav", "--model", other)
+    assert code == 1 and "written by model" in err and not (tmp_path / "o.wav").exists()
+
+
+def test_usage_errors_exit_2(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["compress"])
+    assert exc.value.code == 2

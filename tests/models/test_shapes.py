@@ -1,0 +1,74 @@
+"""Encoder, decoders and the Codec: exact lengths, derived strides, windowed inference."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+import torch
+
+import snn_codec.codec as codec_module
+from snn_codec.codec import Codec
+from snn_codec.models.layers import split_hop
+
+
+@pytest.mark.parametrize("hop,stages", [(480, 4), (160, 2), (441, 3), (7, 2), (1, 3)])
+def test_split_hop_multiplies_back_to_the_hop(hop, stages):
+    strides = split_hop(hop, stages)
+    assert len(strides) == stages and list(strides) == sorted(strides)
+    product = 1
+    for s in strides:
+        product *= s
+    assert product == hop
+
+
+def build(config, decoder: str) -> Codec:
+    torch.manual_seed(0)
+    decoder_config = replace(config.decoder, kind=decoder, channels=(8, 4))
+    return Codec(replace(config, decoder=decoder_config)).eval()
+
+
+@pytest.mark.parametrize("decoder", ["istft", "conv"])
+def test_forward_keeps_the_length(tiny_config, decoder):
+    codec = build(tiny_config, decoder)
+    audio = torch.randn(3, 1, 20 * codec.hop_length)
+    out = codec(audio)
+    assert out.audio.shape == audio.shape
+    assert out.bottleneck.events.shape == (3, codec.units, 20)
+
+
+@pytest.mark.parametrize("decoder", ["istft", "conv"])
+@pytest.mark.parametrize("num_samples", [1, 159, 160, 161, 5000])
+def test_encode_decode_any_length(tiny_config, decoder, num_samples):
+    codec = build(tiny_config, decoder)
+    events = codec.encode(torch.randn(num_samples))
+    frames = -(-num_samples // codec.hop_length)
+    assert events.shape == (codec.units, frames) and events.dtype == torch.bool
+    assert codec.decode(events).shape == (frames * codec.hop_length,)
+
+
+@pytest.mark.parametrize("decoder", ["istft", "conv"])
+def test_windowed_inference_equals_a_single_pass(tiny_config, decoder, monkeypatch):
+    """Windows carry enough context that cutting the file anywhere changes nothing."""
+    codec = build(tiny_config, decoder)
+    audio = torch.randn(37 * codec.hop_length)
+    whole_events = codec.encode(audio)
+    whole_audio = codec.decode(whole_events)
+    assert torch.equal(whole_events, codec(audio.view(1, 1, -1)).bottleneck.events[0])
+    monkeypatch.setattr(codec_module, "WINDOW_FRAMES", 5)
+    assert torch.equal(codec.encode(audio), whole_events)
+    assert torch.allclose(codec.decode(whole_events), whole_audio, atol=1e-5)
+
+
+def test_istft_decoder_reconstructs_an_exact_spectrum(tiny_config):
+    """The inverse STFT head is a true inverse: analysing a signal and synthesising it gives it back."""
+    decoder = build(tiny_config, "istft").decoder
+    audio = torch.randn(1, 40 * decoder.hop)
+    pad = (decoder.n_fft - decoder.hop) // 2
+    padded = torch.nn.functional.pad(audio, (pad, pad))
+    frames = padded.unfold(-1, decoder.n_fft, decoder.hop)  # (1, U, n_fft)
+    spec = torch.fft.rfft(frames * decoder.window, dim=-1).transpose(1, 2)
+    restored = decoder.istft(spec)
+    assert restored.shape == audio.shape
+    middle = slice(decoder.n_fft, -decoder.n_fft)
+    assert torch.allclose(restored[:, middle], audio[:, middle], atol=1e-4)
