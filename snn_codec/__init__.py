@@ -11,10 +11,12 @@ __version__ = "0.1.0"
 
 from snn_codec.api import FileInfo, compress, decompress, inspect  # noqa: E402
 from snn_codec.audio import Audio, load_audio, save_audio  # noqa: E402
+from snn_codec.demo import EXAMPLE  # noqa: E402
 from snn_codec.errors import AudioError, CodecError, ConfigError, FormatError  # noqa: E402
 from snn_codec.model_io import load_model, save_model, shipped_models  # noqa: E402
 
 __all__ = [
+    "EXAMPLE",
     "Audio",
     "AudioError",
     "CodecError",

@@ -131,9 +131,14 @@ class atomic_output:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is None:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(self.tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file normal permissions
+            make_readable(self.tmp)  # mkstemp makes 0600; give the file the usual permissions
             os.replace(self.tmp, self.path)
         elif os.path.exists(self.tmp):
             os.unlink(self.tmp)
+
+
+def make_readable(path: str | os.PathLike) -> None:
+    """Sets the permissions a newly created file would get under the process umask (0644 typically)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)

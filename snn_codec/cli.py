@@ -126,6 +126,12 @@ def train_cmd(args: argparse.Namespace) -> None:
     print(f"model written: {model} (config and checkpoints in {run_dir})")
 
 
+def export_cmd(args: argparse.Namespace) -> None:
+    from snn_codec.train.run import export_checkpoint
+
+    print(f"model written: {export_checkpoint(args.run_dir, args.output, half=args.half)}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from snn_codec import __version__
 
@@ -182,6 +188,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
     p.add_argument("--no-resume", action="store_true", help="start over even if the run folder has a checkpoint")
     p.set_defaults(command=train_cmd)
+
+    p = sub.add_parser("export", help="a run's last checkpoint -> model .safetensors (+ .yaml), also mid-training")
+    p.add_argument("run_dir")
+    p.add_argument("output", nargs="?", help="default: RUN_DIR/model.safetensors")
+    p.add_argument("--half", action="store_true", help="store float16 weights (half the size)")
+    p.set_defaults(command=export_cmd)
     return parser
 
 

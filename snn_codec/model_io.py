@@ -11,6 +11,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from safetensors import safe_open
 
+from snn_codec.audio import make_readable
 from snn_codec.codec import Codec
 from snn_codec.config import ModelConfig, from_dict, to_dict, validate_model_config
 from snn_codec.errors import CodecError, ConfigError
@@ -24,13 +25,21 @@ def shipped_models() -> list[str]:
     return sorted(p.stem for p in PRETRAINED_DIR.glob("*.safetensors"))
 
 
-def save_model(codec: Codec, path: str | os.PathLike) -> Path:
-    """Writes `path` (.safetensors) and the config beside it (.yaml). Returns the weights path."""
+def save_model(codec: Codec, path: str | os.PathLike, half: bool = False) -> Path:
+    """Writes `path` (.safetensors) and the config beside it (.yaml). Returns the weights path.
+
+    `half` stores floating-point weights as float16 (half the size); they load back as float32, so the
+    model that runs (and its weight hash) is the rounded one.
+    """
     path = Path(path).with_suffix(".safetensors")
     config_text = yaml.safe_dump(to_dict(codec.config), sort_keys=False)
-    tensors = {k: v.detach().cpu().contiguous() for k, v in codec.state_dict().items()}
+    tensors = {}
+    for name, tensor in codec.state_dict().items():
+        tensor = tensor.detach().cpu().contiguous()
+        tensors[name] = tensor.half() if half and tensor.is_floating_point() else tensor
     tmp = path.with_suffix(".safetensors.part")
     save_file(tensors, str(tmp), metadata={"format": "snn_codec", "config": config_text})
+    make_readable(tmp)
     os.replace(tmp, path)
     path.with_suffix(".yaml").write_text(config_text)
     return path

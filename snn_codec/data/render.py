@@ -12,7 +12,7 @@ from snn_codec.audio import Audio, check_sample_rate, load_audio
 from snn_codec.errors import CodecError
 
 INSTALL_HINT = "run scripts/install_system_deps.sh (Debian/Ubuntu: apt-get install fluidsynth fluid-soundfont-gm)"
-SOUNDFONT_DIRS = (Path("/usr/share/sounds/sf2"), Path("/usr/share/soundfonts"))
+SOUNDFONT_DIRS = (Path("/usr/share/sounds/sf2"), Path("/usr/share/sounds/sf3"), Path("/usr/share/soundfonts"))
 SOUNDFONT_FILES = {  # short name -> file names to look for, first found wins
     "fluidr3_gm": ("FluidR3_GM.sf2",),
     "timgm6mb": ("TimGM6mb.sf2",),

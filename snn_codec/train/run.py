@@ -121,3 +121,13 @@ def with_overrides(config: Config, *, steps: int | None = None, data: str | None
     if data is not None:
         train = replace(train, data=replace(train.data, train=data, validation=data))
     return replace(config, train=train)
+
+
+def export_checkpoint(run_dir: str | os.PathLike, out: str | os.PathLike | None = None, half: bool = False) -> Path:
+    """Writes the model of a run's last checkpoint as safetensors (e.g. while the run is still training)."""
+    run_dir = Path(run_dir)
+    last = run_dir / "checkpoints" / "last.ckpt"
+    if not last.is_file():
+        raise CodecError(f"{run_dir}: no checkpoint to export (expected {last})")
+    module = CodecModule.load_from_checkpoint(last, map_location="cpu", weights_only=False)
+    return save_model(module.codec.eval(), out or run_dir / "model.safetensors", half=half)
