@@ -93,7 +93,7 @@ def run_training(
         default_root_dir=run_dir,
         accelerator=accelerator,
         devices=devices,
-        strategy="auto",
+        strategy="auto",  # DDP when devices > 1
         max_steps=max_steps or config.train.steps,
         val_check_interval=config.train.val_every,
         check_val_every_n_epoch=None,
@@ -107,9 +107,11 @@ def run_training(
     )
     trainer.fit(module, train_loader, val_loader, ckpt_path=resume_from)
     trainer.save_checkpoint(last)
-    model_path = save_model(module.codec.cpu().eval(), run_dir / "model.safetensors")
-    metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("val/")}
-    (run_dir / "metrics.json").write_text(json.dumps({"step": trainer.global_step, **metrics}, indent=2))
+    model_path = run_dir / "model.safetensors"
+    if trainer.is_global_zero:  # under DDP every rank gets here; one writes
+        save_model(module.codec.cpu().eval(), model_path)
+        metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("val/")}
+        (run_dir / "metrics.json").write_text(json.dumps({"step": trainer.global_step, **metrics}, indent=2))
     return model_path
 
 

@@ -62,3 +62,24 @@ def test_schedules():
     assert learning_rate_factor(0, 10, 100) == 0.1
     assert learning_rate_factor(10, 10, 100) == 1.0
     assert learning_rate_factor(100, 10, 100) == 0.1
+
+
+def test_the_cli_trains_with_ddp_on_two_cpu_processes(tmp_path, tiny_config, make_audio):
+    """The user's path to several devices: `snn-codec train --devices 2` (here two CPU processes)."""
+    import subprocess
+    import sys
+
+    from snn_codec.config import save_config
+
+    data_dir = tmp_path / "audio"
+    data_dir.mkdir()
+    for i in range(2):
+        sf.write(data_dir / f"clip{i}.wav", make_audio(1.0, 8000, seed=i)[0], 8000)
+    save_config(tiny_run_config(tiny_config, data_dir, steps=2), tmp_path / "tiny.yaml")
+    command = [sys.executable, "-m", "snn_codec", "train", "--config", "tiny.yaml", "--run-dir", "run",
+               "--accelerator", "cpu", "--devices", "2", "--threads", "1"]
+    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Starting with 2 processes" in result.stderr + result.stdout
+    assert json.loads((tmp_path / "run" / "metrics.json").read_text())["step"] == 2
+    assert load_model(tmp_path / "run" / "model.safetensors").units == tiny_config.bottleneck["units"]
