@@ -8,7 +8,9 @@ from pathlib import Path
 
 from snn_codec import api
 from snn_codec.audio import atomic_output, load_audio, save_audio, to_mono
+from snn_codec.bitstream import coder_by_id, unpack
 from snn_codec.eval.metrics import quality_report
+from snn_codec.eval.plots import plot_round_trip
 from snn_codec.model_io import DEFAULT_MODEL, load_model
 
 EXAMPLE = Path(__file__).parent / "data" / "examples" / "piano_example.flac"
@@ -46,8 +48,13 @@ def run_demo(
     save_audio(wav_path, decoded.samples, decoded.sample_rate)
 
     info = api.inspect(data)
-    quality = quality_report(
-        to_mono(source.samples)[0], to_mono(decoded.samples)[0], source.sample_rate, with_visqol=with_visqol
+    original, restored = to_mono(source.samples)[0], to_mono(decoded.samples)[0]
+    quality = quality_report(original, restored, source.sample_rate, with_visqol=with_visqol)
+    header, payload = unpack(data)
+    events = coder_by_id(header.coder_id).decode(payload, header.num_units, header.num_frames)
+    png_path = plot_round_trip(
+        out / (source_path.stem + ".png"), original, restored, events, source.sample_rate,
+        title=f"{source_path.name} through {codec.config.name} at {info.bitrate_kbps:.2f} kbps",
     )
     report = {
         "duration_s": info.duration_s,
@@ -73,4 +80,5 @@ def run_demo(
         quality_line += f", ViSQOL {quality['visqol']:.2f}"
     print(f"quality    {quality_line}")
     print(f"listen     {wav_path}")
+    print(f"look       {png_path} (input, events, decoded)")
     return report
