@@ -1,25 +1,38 @@
-"""The library's front door: compress audio to .snnc bytes and back, inspect a .snnc file.
+"""The library's front door: compress audio to .snnc and back, inspect a .snnc file.
 
-The CLI is a thin layer over these functions.
+Everything streams: audio is read, encoded and written window by window, so memory stays flat on long
+files, and the bytes written never depend on how the input was read. The CLI is a thin layer over this.
 """
 
 from __future__ import annotations
 
+import io
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
-import torch
+from tqdm.auto import tqdm
 
-from snn_codec.audio import Audio, as_array, check_sample_rate, fit_length, load_audio, resample, to_mono
-from snn_codec.bitstream import Header, coder_by_id, encode_events, header_size, pack, read_header, unpack
-from snn_codec.codec import Codec
+from snn_codec.audio import Audio, as_array, atomic_output, check_sample_rate
+from snn_codec.bitstream import EVENT_CODERS, Header, coder_by_id, coder_by_name
+from snn_codec.bitstream.stream import AUTO, ContainerReader, ContainerWriter, StreamHeader, chunk_frames_for
+from snn_codec.codec import WINDOW_FRAMES, Codec
 from snn_codec.errors import AudioError, CodecError, FormatError
 from snn_codec.eval.metrics import bitrate_kbps
 from snn_codec.model_io import DEFAULT_MODEL, load_model, shipped_models
+from snn_codec.streaming import (
+    AudioSink,
+    AudioSource,
+    mono_blocks,
+    output_format,
+    resample_stream,
+    resampled_length,
+)
 
-MAX_FRAME_SLACK = 2  # frames a header may declare beyond what its length needs (resampling rounding)
+MAX_FRAME_SLACK = 2  # frames a header may declare beyond what its length needs (older rounding rules)
 
 
 @dataclass(frozen=True)
@@ -27,34 +40,89 @@ class FileInfo:
     """What `snn-codec info` reports about a .snnc file."""
 
     header: Header
-    coder: str
+    version: int
+    coders: dict[str, int]  # coder name -> chunks coded with it
+    chunks: int
     total_bytes: int
-    header_bytes: int
     payload_bytes: int
     duration_s: float
-    bitrate_kbps: float
-    payload_kbps: float
     events: int
-    firing_rate: float
+
+    @property
+    def coder(self) -> str:
+        return ", ".join(f"{name} x{count}" if len(self.coders) > 1 else name for name, count in self.coders.items())
+
+    @property
+    def overhead_bytes(self) -> int:
+        """Header, chunk framing and checksums."""
+        return self.total_bytes - self.payload_bytes
+
+    @property
+    def bitrate_kbps(self) -> float:
+        return bitrate_kbps(self.total_bytes, self.duration_s)
+
+    @property
+    def payload_kbps(self) -> float:
+        return bitrate_kbps(self.payload_bytes, self.duration_s)
+
+    @property
+    def firing_rate(self) -> float:
+        cells = self.header.num_units * self.header.num_frames
+        return self.events / cells if cells else 0.0
 
     @property
     def events_per_s(self) -> float:
         return self.events / self.duration_s if self.duration_s > 0 else float("nan")
+
+    @property
+    def bits_per_event(self) -> float:
+        return self.payload_bytes * 8 / self.events if self.events else float("nan")
+
+    @property
+    def bits_per_frame(self) -> float:
+        return self.payload_bytes * 8 / self.header.num_frames if self.header.num_frames else float("nan")
 
 
 def _model(model: Codec | str | os.PathLike | None) -> Codec:
     return model if isinstance(model, Codec) else load_model(model or DEFAULT_MODEL)
 
 
-def _read_input(audio, sample_rate: int | None) -> Audio:
-    if isinstance(audio, Audio):
-        return audio
-    if isinstance(audio, (str, os.PathLike)):
-        return load_audio(audio)
+def _source(audio, sample_rate: int | None) -> AudioSource:
+    if isinstance(audio, (str, os.PathLike, Audio)):
+        return AudioSource(audio)
     if sample_rate is None:
         raise AudioError("pass sample_rate with an array or tensor of samples")
     check_sample_rate(sample_rate)
-    return Audio(as_array(audio), int(sample_rate))
+    return AudioSource(Audio(as_array(audio), int(sample_rate)))
+
+
+def _windows_bar(items: Iterator, num_frames: int, label: str, progress: bool) -> Iterator:
+    total = -(-num_frames // WINDOW_FRAMES)
+    return tqdm(items, total=total, desc=label, unit="window", disable=not progress or total < 2, leave=False)
+
+
+def compress_to(source: AudioSource, out: BinaryIO, codec: Codec, coder: str = "auto", progress: bool = False) -> int:
+    """Encodes `source` into `out` as a .snnc v2 stream, chunk by chunk. Returns the bytes written."""
+    info, rate = source.info, codec.config.sample_rate
+    model_samples = resampled_length(info.num_samples, info.sample_rate, rate)
+    num_frames = codec.num_frames(model_samples)
+    coders = list(EVENT_CODERS.values()) if coder == "auto" else [coder_by_name(coder)]
+    header = Header(
+        sample_rate=info.sample_rate,
+        num_samples=info.num_samples,
+        channels=info.channels,
+        model_id=codec.config.name,
+        weight_hash=codec.weight_hash(),
+        coder_id=AUTO if coder == "auto" else coders[0].coder_id,
+        num_units=codec.units,
+        num_frames=num_frames,
+    )
+    writer = ContainerWriter(out, StreamHeader(header, chunk_frames_for(codec.units, WINDOW_FRAMES)), coders)
+    mono = resample_stream(mono_blocks(source.blocks()), info.sample_rate, rate, model_samples)
+    for events in _windows_bar(codec.encode_stream(mono, model_samples), num_frames, "encode", progress):
+        writer.write_events(events)
+    writer.close()
+    return writer.bytes_written
 
 
 def compress(
@@ -70,50 +138,27 @@ def compress(
         audio: a file path, an `Audio`, or samples (S,) / (channels, S) as a numpy array or torch tensor.
         sample_rate: rate of `audio` in Hz when it is an array or tensor.
         model: a loaded `Codec`, a shipped model name, or a .safetensors path (default: the piano model).
-        coder: event coder name, or "auto" for the smallest payload.
+        coder: event coder name, or "auto" for the smallest payload of each chunk.
         progress: show a progress bar on long inputs.
 
     Returns:
         The .snnc file. Stereo input is downmixed to mono; decoding upmixes it back to as many channels.
     """
-    codec = _model(model)
-    source = _read_input(audio, sample_rate)
-    if source.num_samples == 0:
-        raise AudioError("the audio is empty (0 samples); nothing to compress")
-    mono = resample(to_mono(source.samples), source.sample_rate, codec.config.sample_rate)[0]
-    events = codec.encode(torch.from_numpy(mono), progress=progress).numpy()
-    chosen, payload = encode_events(events, coder)
-    header = Header(
-        sample_rate=source.sample_rate,
-        num_samples=source.num_samples,
-        channels=source.channels,
-        model_id=codec.config.name,
-        weight_hash=codec.weight_hash(),
-        coder_id=chosen.coder_id,
-        num_units=codec.units,
-        num_frames=events.shape[1],
-    )
-    return pack(header, payload)
+    source = _source(audio, sample_rate)
+    out = io.BytesIO()
+    compress_to(source, out, _model(model), coder, progress)
+    return out.getvalue()
 
 
-def expected_frames(header: Header, codec: Codec) -> int:
-    """Latent frames that `header.num_samples` at `header.sample_rate` give at the model's rate."""
-    model_samples = header.num_samples * codec.config.sample_rate / header.sample_rate
-    return codec.num_frames(int(np.ceil(model_samples)))
+def compress_file(input_path, output_path, model: Codec | str | None = None, coder: str = "auto",
+                  progress: bool = False) -> None:
+    """Compresses an audio file into a .snnc file, streaming; the output appears only when complete."""
+    source, codec = AudioSource(input_path), _model(model)
+    with atomic_output(output_path) as tmp, open(tmp, "wb") as out:
+        compress_to(source, out, codec, coder, progress)
 
 
-def decompress(data: bytes, model: Codec | str | None = None, progress: bool = False) -> Audio:
-    """Decodes the bytes of a .snnc file to audio at the original rate, length and channel count.
-
-    Args:
-        data: the .snnc file.
-        model: the model that wrote it (default: the shipped model named in the header).
-        progress: show a progress bar on long inputs.
-
-    Raises:
-        FormatError: damaged or foreign data. CodecError: the model does not match the file.
-    """
-    header, payload = unpack(bytes(data))
+def _model_for(header: Header, model: Codec | str | None) -> Codec:
     if model is None and header.model_id not in shipped_models():
         raise CodecError(
             f"this file was written by model {header.model_id!r}, which does not ship with snn_codec; "
@@ -127,43 +172,112 @@ def decompress(data: bytes, model: Codec | str | None = None, progress: bool = F
         )
     if header.num_units != codec.units:
         raise FormatError(f"file has {header.num_units} units but model {codec.config.name!r} has {codec.units}")
-    if abs(header.num_frames - expected_frames(header, codec)) > MAX_FRAME_SLACK:
-        raise FormatError(
-            f"corrupted header: {header.num_frames} frames cannot hold {header.num_samples} samples"
-        )
-    events = coder_by_id(header.coder_id).decode(payload, header.num_units, header.num_frames)
-    mono = codec.decode(torch.from_numpy(events), progress=progress).numpy()[None]
-    restored = fit_length(resample(mono, codec.config.sample_rate, header.sample_rate), header.num_samples)
-    return Audio(np.repeat(restored, header.channels, axis=0), header.sample_rate)
+    model_samples = resampled_length(header.num_samples, header.sample_rate, codec.config.sample_rate)
+    if abs(header.num_frames - codec.num_frames(model_samples)) > MAX_FRAME_SLACK:
+        raise FormatError(f"corrupted header: {header.num_frames} frames cannot hold {header.num_samples} samples")
+    return codec
 
 
-def inspect(data: bytes) -> FileInfo:
-    """Header, sizes, actual bitrate and event statistics of a .snnc file (no model needed)."""
-    header, payload = unpack(bytes(data))
-    coder = coder_by_id(header.coder_id)
-    events = coder.decode(payload, header.num_units, header.num_frames)
-    duration_s = header.num_samples / header.sample_rate
-    count = int(events.sum())
+def decompress_from(source: BinaryIO, model: Codec | str | None = None,
+                    progress: bool = False) -> tuple[Header, Iterator[np.ndarray]]:
+    """Opens a .snnc stream. Returns its header and the decoded (channels, n) blocks, lazily."""
+    reader = ContainerReader(source, coder_by_id)
+    header = reader.header
+    codec = _model_for(header, model)
+    rate = codec.config.sample_rate
+    events = (chunk for _, chunk in reader.chunks())
+    mono = _windows_bar(codec.decode_stream(events, header.num_frames), header.num_frames, "decode", progress)
+    restored = resample_stream(mono, rate, header.sample_rate, header.num_samples)
+    return header, (np.repeat(block[None], header.channels, axis=0) for block in restored)
+
+
+def decompress(data: bytes, model: Codec | str | None = None, progress: bool = False) -> Audio:
+    """Decodes the bytes of a .snnc file to audio at the original rate, length and channel count.
+
+    Args:
+        data: the .snnc file.
+        model: the model that wrote it (default: the shipped model named in the header).
+        progress: show a progress bar on long inputs.
+
+    Raises:
+        FormatError: damaged or foreign data. CodecError: the model does not match the file.
+    """
+    header, blocks = decompress_from(io.BytesIO(bytes(data)), model, progress)
+    samples = np.concatenate(list(blocks), axis=-1) if header.num_samples else np.zeros((header.channels, 0))
+    return Audio(samples.astype(np.float32, copy=False), header.sample_rate)
+
+
+def decompress_file(input_path, output_path, model: Codec | str | None = None, progress: bool = False) -> Header:
+    """Decodes a .snnc file into an audio file (wav, flac or ogg), streaming; atomic output."""
+    fmt = output_format(output_path)
+    with open_snnc(input_path) as source:
+        header, blocks = decompress_from(source, model, progress)
+        with atomic_output(output_path) as tmp:
+            sink = AudioSink(tmp, header.sample_rate, header.channels, fmt)
+            try:
+                for block in blocks:
+                    sink.write(block)
+            finally:
+                sink.close()
+    return header
+
+
+def inspect_stream(source: BinaryIO) -> FileInfo:
+    """Header, sizes, coders and event statistics of a .snnc stream (no model needed)."""
+    counter = _CountingReader(source)
+    reader = ContainerReader(counter, coder_by_id)
+    coders: dict[str, int] = {}
+    events = chunks = 0
+    for coder, chunk in reader.chunks():
+        coders[coder.name] = coders.get(coder.name, 0) + 1
+        events += int(chunk.sum())
+        chunks += 1
+    header = reader.header
     return FileInfo(
-        header=header,
-        coder=coder.name,
-        total_bytes=len(data),
-        header_bytes=header_size(header),
-        payload_bytes=len(payload),
-        duration_s=duration_s,
-        bitrate_kbps=bitrate_kbps(len(data), duration_s),
-        payload_kbps=bitrate_kbps(len(payload), duration_s),
-        events=count,
-        firing_rate=count / events.size if events.size else 0.0,
+        header=header, version=reader.version, coders=coders, chunks=chunks, total_bytes=counter.count,
+        payload_bytes=reader.payload_bytes, duration_s=header.num_samples / header.sample_rate, events=events,
     )
 
 
-def read_snnc(path: str | os.PathLike) -> bytes:
-    """Reads a .snnc file's bytes with a clear error when it is missing."""
+def read_events(data: bytes) -> tuple[Header, np.ndarray]:
+    """The header and the whole (N, T) bool event matrix of a .snnc file (for analysis and plots)."""
+    reader = ContainerReader(io.BytesIO(bytes(data)), coder_by_id)
+    chunks = [chunk for _, chunk in reader.chunks()]
+    events = np.concatenate(chunks, axis=-1) if chunks else np.zeros((reader.header.num_units, 0), bool)
+    return reader.header, events
+
+
+def inspect(data: bytes) -> FileInfo:
+    """`inspect_stream` on the bytes of a .snnc file."""
+    return inspect_stream(io.BytesIO(bytes(data)))
+
+
+class _CountingReader(io.RawIOBase):
+    """Counts the bytes read through it (the reader reads exactly the file, nothing more)."""
+
+    def __init__(self, source: BinaryIO):
+        self.source, self.count = source, 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.source.read(size)
+        self.count += len(data)
+        return data
+
+
+def open_snnc(path: str | os.PathLike) -> BinaryIO:
+    """Opens a .snnc file for reading with a clear error when it is missing."""
     path = Path(path)
     if not path.is_file():
         raise CodecError(f"{path}: no such file")
-    return path.read_bytes()
+    return open(path, "rb")
 
 
-__all__ = ["FileInfo", "compress", "decompress", "inspect", "read_header", "read_snnc"]
+def read_snnc(path: str | os.PathLike) -> bytes:
+    with open_snnc(path) as handle:
+        return handle.read()
+
+
+__all__ = [
+    "FileInfo", "compress", "compress_file", "decompress", "decompress_file", "inspect", "inspect_stream",
+    "read_events",
+]

@@ -28,37 +28,35 @@ def _check_overwrite(path: Path, force: bool) -> None:
 
 def compress_cmd(args: argparse.Namespace) -> None:
     from snn_codec import api
-    from snn_codec.audio import atomic_output, load_audio
+    from snn_codec.streaming import AudioSource
 
     out = _output_path(args.input, args.output, ".snnc")
     _check_overwrite(out, args.force)
-    source = load_audio(args.input)
-    if source.channels > 1:
-        print(f"note: downmixing {source.channels} channels to mono (decoding restores {source.channels} "
-              "identical channels)", file=sys.stderr)
-    data = api.compress(source, model=args.model, coder=args.coder, progress=True)
-    with atomic_output(out) as tmp:
-        Path(tmp).write_bytes(data)
-    info = api.inspect(data)
+    channels = AudioSource(args.input).info.channels
+    if channels > 1:
+        print(f"note: downmixing {channels} channels to mono (decoding restores {channels} identical channels)",
+              file=sys.stderr)
+    api.compress_file(args.input, out, model=args.model, coder=args.coder, progress=True)
+    info = api.inspect(api.read_snnc(out))
     print(f"{out}: {info.total_bytes} bytes, {info.duration_s:.2f} s, {info.bitrate_kbps:.3f} kbps, "
           f"{info.events} events ({info.firing_rate:.1%} firing), coder {info.coder}")
 
 
 def decompress_cmd(args: argparse.Namespace) -> None:
     from snn_codec import api
-    from snn_codec.audio import save_audio
 
     out = _output_path(args.input, args.output, ".decoded.wav")
     _check_overwrite(out, args.force)
-    audio = api.decompress(api.read_snnc(args.input), model=args.model, progress=True)
-    save_audio(out, audio.samples, audio.sample_rate)
-    print(f"{out}: {audio.duration_s:.2f} s, {audio.sample_rate} Hz, {audio.channels} channel(s)")
+    header = api.decompress_file(args.input, out, model=args.model, progress=True)
+    print(f"{out}: {header.num_samples / header.sample_rate:.2f} s, {header.sample_rate} Hz, "
+          f"{header.channels} channel(s)")
 
 
 def info_cmd(args: argparse.Namespace) -> None:
     from snn_codec import api
 
-    info = api.inspect(api.read_snnc(args.input))
+    with api.open_snnc(args.input) as source:
+        info = api.inspect_stream(source)
     header = info.header
     fields = {
         "file": args.input,
@@ -69,16 +67,20 @@ def info_cmd(args: argparse.Namespace) -> None:
         "samples": header.num_samples,
         "duration_s": round(info.duration_s, 4),
         "bytes": info.total_bytes,
-        "header_bytes": info.header_bytes,
+        "version": info.version,
+        "overhead_bytes": info.overhead_bytes,
         "payload_bytes": info.payload_bytes,
         "bitrate_kbps": round(info.bitrate_kbps, 4),
         "payload_kbps": round(info.payload_kbps, 4),
         "coder": info.coder,
+        "chunks": info.chunks,
         "units": header.num_units,
         "frames": header.num_frames,
         "events": info.events,
         "events_per_s": round(info.events_per_s, 2),
         "firing_rate": round(info.firing_rate, 4),
+        "bits_per_event": round(info.bits_per_event, 3),
+        "bits_per_frame": round(info.bits_per_frame, 2),
     }
     if args.json:
         print(json.dumps(fields, indent=2))

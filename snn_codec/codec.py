@@ -1,15 +1,15 @@
-"""Codec = encoder + bottleneck + decoder, with windowed (flat-memory, deterministic) inference."""
+"""Codec = encoder + bottleneck + decoder, with windowed streaming inference (flat memory, deterministic)."""
 
 from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import Tensor, nn
-from tqdm.auto import tqdm
 
 from snn_codec.bottlenecks import BottleneckOutput, build_bottleneck
 from snn_codec.config import ModelConfig, validate_model_config
@@ -19,21 +19,59 @@ from snn_codec.models.encoder import Encoder
 WINDOW_FRAMES = 1500  # inference window: 30 s at 50 Hz; fixed so the bitstream never depends on I/O sizes
 
 
-def _windows(total_frames: int, label: str, progress: bool) -> Iterable[int]:
-    """Start frames of the inference windows, with a progress bar on inputs longer than one window."""
-    starts = range(0, total_frames, WINDOW_FRAMES)
-    show = progress and len(starts) > 1
-    return tqdm(starts, desc=label, unit="window", disable=not show, leave=False)
-
-
 @dataclass
 class CodecOutput:
     audio: Tensor  # (B, 1, S) reconstruction
     bottleneck: BottleneckOutput
 
 
+@dataclass(frozen=True)
+class Window:
+    """Frames [start, stop) are produced from input frames [lo, hi), which include the context."""
+
+    start: int
+    stop: int
+    lo: int
+    hi: int
+
+
+def windows(total_frames: int, context_frames: int) -> Iterator[Window]:
+    for start in range(0, total_frames, WINDOW_FRAMES):
+        stop = min(start + WINDOW_FRAMES, total_frames)
+        yield Window(start, stop, max(0, start - context_frames), min(total_frames, stop + context_frames))
+
+
+class _Buffer:
+    """A sliding buffer over a stream of arrays along their last axis, addressed by global index."""
+
+    def __init__(self, source: Iterable[np.ndarray], total: int, leading: tuple[int, ...], dtype):
+        self.source, self.total = iter(source), total
+        self.parts: list[np.ndarray] = []
+        self.start = 0  # global index of the first kept item
+        self.end = 0  # global index after the last received item
+        self.empty = np.zeros((*leading, 0), dtype=dtype)
+
+    def get(self, lo: int, hi: int) -> np.ndarray:
+        """Items [lo, hi); past the end of the source, zeros (up to `total`)."""
+        while self.end < hi:
+            part = next(self.source, None)
+            if part is None:  # the source is shorter than announced: pad, as a single pass would
+                part = np.zeros((*self.empty.shape[:-1], hi - self.end), dtype=self.empty.dtype)
+            part = part[..., : self.total - self.end]
+            self.parts.append(part)
+            self.end += part.shape[-1]
+        data = np.concatenate([self.empty, *self.parts], axis=-1)
+        self.parts = [data]
+        return data[..., lo - self.start : hi - self.start]
+
+    def drop_before(self, index: int) -> None:
+        if self.parts and index > self.start:
+            self.parts = [self.parts[0][..., index - self.start :]]
+            self.start = index
+
+
 class Codec(nn.Module):
-    """The whole auto-encoder. `forward` is for training; `encode`/`decode` for files of any length."""
+    """The whole auto-encoder. `forward` is for training; the stream methods handle files of any length."""
 
     def __init__(self, config: ModelConfig):
         super().__init__()
@@ -58,36 +96,47 @@ class Codec(nn.Module):
         return math.ceil(num_samples / self.hop_length)
 
     @torch.inference_mode()
-    def encode(self, audio: Tensor, progress: bool = False) -> Tensor:
-        """Mono audio (S,) at the model's rate -> events (N, T) bool, T = ceil(S / hop_length).
+    def encode_stream(self, blocks: Iterable[np.ndarray], num_samples: int) -> Iterator[np.ndarray]:
+        """Mono float32 blocks at the model's rate, `num_samples` in all -> events (N, frames) per window.
 
-        Works window by window with enough context that each window sees what a single pass would,
-        and carries the bottleneck state across windows.
+        Each window sees the same samples (context included) whatever the block sizes, and the bottleneck
+        state is carried from window to window, so the events equal those of a single pass.
         """
-        hop, total = self.hop_length, self.num_frames(audio.shape[-1])
-        padded = torch.nn.functional.pad(audio.float(), (0, total * hop - audio.shape[-1]))
-        context, state, chunks = self.encoder.context_frames, None, []
-        for start in _windows(total, "encode", progress):
-            stop = min(start + WINDOW_FRAMES, total)
-            lo, hi = max(0, start - context), min(total, stop + context)
-            latent = self.encoder(padded[lo * hop : hi * hop].view(1, 1, -1))
-            out = self.bottleneck(latent[..., start - lo : stop - lo], state)
+        hop, total = self.hop_length, self.num_frames(num_samples)
+        audio = _Buffer(blocks, num_samples, (), np.float32)
+        state = None
+        for w in windows(total, self.encoder.context_frames):
+            segment = np.zeros((w.hi - w.lo) * hop, dtype=np.float32)
+            available = audio.get(w.lo * hop, min(w.hi * hop, num_samples))
+            segment[: available.shape[-1]] = available
+            latent = self.encoder(torch.from_numpy(segment).view(1, 1, -1))
+            out = self.bottleneck(latent[..., w.start - w.lo : w.stop - w.lo], state)
             state = out.state
-            chunks.append(out.events[0])
-        return torch.cat(chunks, dim=-1) if chunks else torch.zeros(self.units, 0, dtype=torch.bool)
+            yield out.events[0].numpy()
+            audio.drop_before(max(0, w.stop - self.encoder.context_frames) * hop)
 
     @torch.inference_mode()
-    def decode(self, events: Tensor, progress: bool = False) -> Tensor:
-        """Events (N, T) -> mono audio (T * hop_length,) at the model's rate, window by window."""
-        hop, total = self.hop_length, events.shape[-1]
-        z = self.bottleneck.decode(events[None])
-        context, chunks = self.decoder.context_frames, []
-        for start in _windows(total, "decode", progress):
-            stop = min(start + WINDOW_FRAMES, total)
-            lo, hi = max(0, start - context), min(total, stop + context)
-            audio = self.decoder(z[..., lo:hi])[0, 0]
-            chunks.append(audio[(start - lo) * hop : (stop - lo) * hop])
-        return torch.cat(chunks) if chunks else torch.zeros(0)
+    def decode_stream(self, chunks: Iterable[np.ndarray], num_frames: int) -> Iterator[np.ndarray]:
+        """Events in chunks of any size, `num_frames` in all -> mono audio per window at the model's rate."""
+        hop = self.hop_length
+        events = _Buffer(chunks, num_frames, (self.units,), np.bool_)
+        for w in windows(num_frames, self.decoder.context_frames):
+            z = self.bottleneck.decode(torch.from_numpy(events.get(w.lo, w.hi))[None])
+            audio = self.decoder(z)[0, 0]
+            yield audio[(w.start - w.lo) * hop : (w.stop - w.lo) * hop].numpy()
+            events.drop_before(max(0, w.stop - self.decoder.context_frames))
+
+    def encode(self, audio: Tensor) -> Tensor:
+        """Mono audio (S,) at the model's rate -> events (N, T) bool, T = ceil(S / hop_length)."""
+        samples = audio.detach().float().cpu().numpy()
+        parts = list(self.encode_stream([samples], samples.shape[-1]))
+        return torch.from_numpy(np.concatenate(parts, axis=-1) if parts else np.zeros((self.units, 0), bool))
+
+    def decode(self, events: Tensor) -> Tensor:
+        """Events (N, T) -> mono audio (T * hop_length,) at the model's rate."""
+        array = events.detach().cpu().numpy().astype(bool)
+        parts = list(self.decode_stream([array], array.shape[-1]))
+        return torch.from_numpy(np.concatenate(parts) if parts else np.zeros(0, np.float32))
 
     def weight_hash(self) -> bytes:
         """First 16 bytes of the sha256 of the weights (names, shapes and values, in name order)."""

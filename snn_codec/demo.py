@@ -8,7 +8,6 @@ from pathlib import Path
 
 from snn_codec import api
 from snn_codec.audio import atomic_output, load_audio, save_audio, to_mono
-from snn_codec.bitstream import coder_by_id, unpack
 from snn_codec.eval.metrics import quality_report
 from snn_codec.eval.plots import plot_round_trip
 from snn_codec.model_io import DEFAULT_MODEL, load_model
@@ -50,8 +49,7 @@ def run_demo(
     info = api.inspect(data)
     original, restored = to_mono(source.samples)[0], to_mono(decoded.samples)[0]
     quality = quality_report(original, restored, source.sample_rate, with_visqol=with_visqol)
-    header, payload = unpack(data)
-    events = coder_by_id(header.coder_id).decode(payload, header.num_units, header.num_frames)
+    _, events = api.read_events(data)
     png_path = plot_round_trip(
         out / (source_path.stem + ".png"), original, restored, events, source.sample_rate,
         title=f"{source_path.name} through {codec.config.name} at {info.bitrate_kbps:.2f} kbps",

@@ -26,9 +26,8 @@ def test_bitrate_is_computed_from_the_bytes(tiny_codec, make_audio):
     info = snn_codec.inspect(data)
     assert info.total_bytes == len(data)
     assert info.bitrate_kbps == pytest.approx(len(data) * 8 / 2.0 / 1000)
-    assert info.header_bytes + info.payload_bytes + 4 == len(data)
-    header, payload = unpack(data)
-    assert header.num_frames == 100 and header.num_units == 8
+    assert info.overhead_bytes + info.payload_bytes == len(data)
+    assert info.header.num_frames == 100 and info.header.num_units == 8 and info.version == 2
     assert 0 < info.events <= 800 and info.firing_rate == pytest.approx(info.events / 800)
 
 
@@ -39,14 +38,16 @@ def test_same_input_gives_identical_bytes(tiny_codec, make_audio):
     assert first == again
 
 
-def test_coder_can_be_chosen(tiny_codec, make_audio):
+def test_coder_can_be_chosen_and_auto_takes_the_smallest(tiny_codec, make_audio):
+    from snn_codec.bitstream import EVENT_CODERS
+
     audio = make_audio(1.0, 8000)
-    dense = snn_codec.inspect(snn_codec.compress(audio, 8000, model=tiny_codec, coder="dense"))
-    sparse = snn_codec.inspect(snn_codec.compress(audio, 8000, model=tiny_codec, coder="sparse"))
+    forced = {name: snn_codec.inspect(snn_codec.compress(audio, 8000, model=tiny_codec, coder=name))
+              for name in EVENT_CODERS}
     auto = snn_codec.inspect(snn_codec.compress(audio, 8000, model=tiny_codec))
-    assert (dense.coder, sparse.coder) == ("dense", "sparse")
-    assert dense.events == sparse.events == auto.events
-    assert auto.total_bytes == min(dense.total_bytes, sparse.total_bytes)
+    assert {name: info.coder for name, info in forced.items()} == {name: name for name in EVENT_CODERS}
+    assert {info.events for info in forced.values()} == {auto.events}
+    assert auto.total_bytes == min(info.total_bytes for info in forced.values())
 
 
 def test_empty_audio_is_refused(tiny_codec):
@@ -84,10 +85,15 @@ def test_a_file_from_an_unshipped_model_needs_that_model(tiny_codec, make_audio)
 
 
 def test_inconsistent_frame_count_is_a_format_error(tiny_codec, make_audio):
-    from snn_codec.bitstream import pack
+    import io
 
-    header, payload = unpack(snn_codec.compress(make_audio(0.5, 8000), 8000, model=tiny_codec))
-    forged = pack(type(header)(**{**header.__dict__, "num_samples": 10**11}), payload)
+    from snn_codec.bitstream.stream import ContainerWriter, StreamHeader
+
+    header = snn_codec.inspect(snn_codec.compress(make_audio(0.5, 8000), 8000, model=tiny_codec)).header
+    forged_header = type(header)(**{**header.__dict__, "num_samples": 10**11})
+    out = io.BytesIO()
+    writer = ContainerWriter(out, StreamHeader(forged_header, 1500), [])
+    forged = out.getvalue()
     with pytest.raises(FormatError, match="cannot hold"):
         snn_codec.decompress(forged, model=tiny_codec)
 

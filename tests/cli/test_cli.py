@@ -141,3 +141,14 @@ def test_every_input_format_round_trips(tmp_path, tiny_model_file, make_audio, c
     expected = sf.info(source).frames  # mp3 and ogg decoders may pad a little; we restore what was read
     back, rate = sf.read(tmp_path / "out.flac")
     assert rate == 22050 and len(back) == expected
+
+
+def test_demo_writes_the_compressed_file_the_decoded_audio_and_a_figure(tmp_path, wav, tiny_model_file, capsys):
+    out = tmp_path / "demo"
+    code, stdout, err = run(capsys, "demo", "--out", out, "--input", wav, "--model", tiny_model_file, "--no-visqol")
+    assert code == 0, err
+    assert (out / "in.snnc").is_file() and (out / "in.png").stat().st_size > 10_000
+    decoded, rate = sf.read(out / "in.decoded.wav")
+    assert rate == 44100 and decoded.shape == (int(1.5 * 44100), 2)
+    for label in ("kbps", "firing rate", "SI-SDR", "log-mel distance", "real time"):
+        assert label in stdout

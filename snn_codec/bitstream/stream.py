@@ -1,0 +1,251 @@
+"""The .snnc v2 container: a header, then independently coded chunks, each with its own checksum.
+
+Chunks let any length of audio stream through with flat memory, and let a reader skip to a chunk by
+reading only the chunk lengths. Version 1 files (one payload for the whole file) are still read.
+
+Byte layout (all integers little-endian, no padding):
+
+    offset  size  field
+    0       4     magic b"SNNC"
+    4       1     version (u8) = 2
+    5       4     sample_rate (u32), Hz, of the original input
+    9       8     num_samples (u64), per channel, of the original input
+    17      2     channels (u16) of the original input
+    19      1     coder_id (u8): the coder every chunk must use, or 0 when chosen per chunk ("auto")
+    20      2     num_units (u16), N
+    22      4     num_frames (u32), T
+    26      4     chunk_frames (u32), F: frames per chunk (the last one may be shorter)
+    30      16    weight_hash: sha256(model weights)[:16]
+    46      1     L = length of model_id (u8)
+    47      L     model_id, utf-8
+    47+L    4     CRC32 of bytes 0 .. 47+L
+then ceil(T / F) chunks, each:
+    0       1     coder_id (u8) of this chunk
+    1       4     P = payload length (u32), at most a bound derived from N and the chunk's frames
+    5       P     payload: the chunk's (N, frames) events, coded on their own
+    5+P     4     CRC32 of the chunk's bytes 0 .. 5+P
+and nothing after the last chunk.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+import numpy as np
+
+from snn_codec.bitstream import container as v1
+from snn_codec.bitstream.base import EventCoder
+from snn_codec.bitstream.container import Header, header_problem
+from snn_codec.errors import ConfigError, FormatError
+
+VERSION = 2
+MAX_CHUNK_FRAMES = 2**16
+MAX_CHUNK_CELLS = 2**21  # units x frames of one chunk: bounds what a few bytes of file can make us allocate
+READ_PIECE = 1 << 20  # large reads go in pieces, so a lying length cannot allocate more than the file holds
+_FIXED = struct.Struct("<4sBIQHBHII16sB")
+_CHUNK = struct.Struct("<BI")
+_CRC = struct.Struct("<I")
+AUTO = 0
+V1_CODERS = (1, 2)  # dense and sparse: version 1 predates the entropy coder
+
+
+@dataclass(frozen=True)
+class StreamHeader:
+    """A v2 header: the v1 fields (`coder_id` 0 = per chunk) plus the frames per chunk."""
+
+    header: Header
+    chunk_frames: int
+
+    @property
+    def num_chunks(self) -> int:
+        return -(-self.header.num_frames // self.chunk_frames)
+
+    def frames_in_chunk(self, index: int) -> int:
+        return min(self.chunk_frames, self.header.num_frames - index * self.chunk_frames)
+
+
+def max_payload(num_units: int, num_frames: int) -> int:
+    """Largest payload a chunk may declare: twice the dense size plus slack (no coder needs more)."""
+    return 2 * (-(-num_units * num_frames // 8)) + 1024
+
+
+def _problem(stream: StreamHeader) -> str | None:
+    problem = header_problem(stream.header)
+    if problem:
+        return problem
+    if not 1 <= stream.chunk_frames <= MAX_CHUNK_FRAMES:
+        return f"chunk_frames {stream.chunk_frames} is out of range 1..{MAX_CHUNK_FRAMES}"
+    if stream.chunk_frames * stream.header.num_units > MAX_CHUNK_CELLS:
+        return f"chunks of {stream.chunk_frames} frames x {stream.header.num_units} units exceed {MAX_CHUNK_CELLS} events"
+    return None
+
+
+def chunk_frames_for(num_units: int, preferred: int) -> int:
+    """The largest chunk length up to `preferred` frames that keeps a chunk within MAX_CHUNK_CELLS."""
+    return max(1, min(preferred, MAX_CHUNK_FRAMES, MAX_CHUNK_CELLS // num_units))
+
+
+class ContainerWriter:
+    """Writes a v2 file to a binary stream: events go in, in blocks of any width; chunks come out.
+
+    Args:
+        out: a writable binary stream.
+        stream: the header; `header.coder_id` is the coder id, or AUTO to pick the smallest per chunk.
+        coders: the coders to choose from (AUTO), or the one whose id is in the header.
+    """
+
+    def __init__(self, out: BinaryIO, stream: StreamHeader, coders: list[EventCoder]):
+        problem = _problem(stream)
+        if problem:
+            raise ConfigError(f"cannot write .snnc header: {problem}")
+        self.out, self.stream, self.coders = out, stream, coders
+        self.pending = np.zeros((stream.header.num_units, 0), dtype=bool)
+        self.frames_written = 0
+        self.bytes_written = 0
+        self._write(_pack_header(stream))
+
+    def _write(self, data: bytes) -> None:
+        self.out.write(data)
+        self.bytes_written += len(data)
+
+    def write_events(self, events: np.ndarray) -> None:
+        """Appends (N, frames) bool events; every complete chunk is coded and written at once."""
+        self.pending = np.concatenate([self.pending, events], axis=1)
+        size = self.stream.chunk_frames
+        while self.pending.shape[1] >= size:
+            self._write_chunk(self.pending[:, :size])
+            self.pending = self.pending[:, size:]
+
+    def _write_chunk(self, events: np.ndarray) -> None:
+        coded = [(coder, coder.encode(np.ascontiguousarray(events))) for coder in self.coders]
+        coder, payload = min(coded, key=lambda pair: (len(pair[1]), pair[0].coder_id))
+        body = _CHUNK.pack(coder.coder_id, len(payload)) + payload
+        self._write(body + _CRC.pack(zlib.crc32(body)))
+        self.frames_written += events.shape[1]
+
+    def close(self) -> None:
+        """Writes the last, shorter chunk."""
+        if self.pending.shape[1]:
+            self._write_chunk(self.pending)
+            self.pending = self.pending[:, :0]
+        assert self.frames_written == self.stream.header.num_frames, "every frame must be written"
+
+
+def _pack_header(stream: StreamHeader) -> bytes:
+    h = stream.header
+    model_id = h.model_id.encode("utf-8")
+    body = _FIXED.pack(
+        v1.MAGIC, VERSION, h.sample_rate, h.num_samples, h.channels, h.coder_id, h.num_units,
+        h.num_frames, stream.chunk_frames, h.weight_hash, len(model_id),
+    ) + model_id
+    return body + _CRC.pack(zlib.crc32(body))
+
+
+def _read_exactly(source: BinaryIO, size: int, what: str) -> bytes:
+    pieces, remaining = [], size
+    while remaining > 0:
+        piece = source.read(min(remaining, READ_PIECE))
+        if not piece:
+            raise FormatError(f"truncated: the .snnc file ends inside {what}")
+        pieces.append(piece)
+        remaining -= len(piece)
+    return b"".join(pieces)
+
+
+class ContainerReader:
+    """Reads a .snnc file (v2, or v1) from a binary stream, chunk by chunk, verifying every checksum.
+
+    Args:
+        source: a readable binary stream positioned at the start of the file.
+        coder_by_id: the registry lookup (raises FormatError for unknown ids).
+    """
+
+    def __init__(self, source: BinaryIO, coder_by_id):
+        self.source, self.coder_by_id = source, coder_by_id
+        start = source.read(len(v1.MAGIC) + 1)
+        if len(start) == 0:
+            raise FormatError("empty input: not a .snnc file")
+        if start[: len(v1.MAGIC)] != v1.MAGIC[: len(start)]:
+            raise FormatError("not a .snnc file (wrong magic bytes)")
+        if len(start) <= len(v1.MAGIC):
+            raise FormatError("truncated: the .snnc header is incomplete")
+        self.version = start[-1]
+        self.payload_bytes = 0  # payload bytes read so far (the events, without framing)
+        self._v1_payload: bytes | None = None
+        if self.version == 1:
+            self.stream = self._read_v1(start)
+        elif self.version == VERSION:
+            self.stream = self._read_header(start)
+        else:
+            raise FormatError(f"unsupported .snnc version {self.version}; this snn_codec reads versions 1 and 2")
+
+    def _read_v1(self, start: bytes) -> StreamHeader:
+        # v1 has one payload and a checksum at the very end: its size is announced in the header
+        head = start + _read_exactly(self.source, v1._FIXED.size - len(start), "the header")
+        model_id_length = head[-1]
+        head += _read_exactly(self.source, model_id_length + v1._PAYLOAD_LENGTH.size, "the header")
+        (payload_length,) = v1._PAYLOAD_LENGTH.unpack_from(head, len(head) - v1._PAYLOAD_LENGTH.size)
+        fields = v1._FIXED.unpack_from(head)
+        coder_id, num_units, num_frames = fields[5], fields[6], fields[7]
+        if coder_id not in V1_CODERS:  # the coders whose payload size bounds the matrix they declare
+            raise FormatError(f"corrupted: version 1 files use event coders {V1_CODERS}, not {coder_id}")
+        if payload_length > max_payload(max(num_units, 1), num_frames):
+            raise FormatError("corrupted: the .snnc payload length is larger than any coder writes")
+        rest = _read_exactly(self.source, payload_length + v1.CRC_SIZE, "the payload")
+        header, payload = v1.unpack(head + rest)
+        self._v1_payload = payload
+        self.payload_bytes = len(payload)
+        return StreamHeader(header, chunk_frames=max(header.num_frames, 1))
+
+    def _read_header(self, start: bytes) -> StreamHeader:
+        head = start + _read_exactly(self.source, _FIXED.size - len(start), "the header")
+        fields = _FIXED.unpack(head)
+        raw_model_id = _read_exactly(self.source, fields[-1], "the header")
+        (stored,) = _CRC.unpack(_read_exactly(self.source, _CRC.size, "the header"))
+        if zlib.crc32(head + raw_model_id) != stored:
+            raise FormatError("corrupted: header checksum mismatch; the .snnc file was damaged, re-create it")
+        try:
+            model_id = raw_model_id.decode("utf-8")
+        except UnicodeDecodeError:
+            raise FormatError("corrupted: the model id in the .snnc header is not valid utf-8") from None
+        _, _, rate, samples, channels, coder_id, units, frames, chunk_frames, weight_hash, _ = fields
+        header = Header(rate, samples, channels, model_id, weight_hash, coder_id, units, frames)
+        stream = StreamHeader(header, chunk_frames)
+        problem = _problem(stream)
+        if problem:
+            raise FormatError(f"corrupted: .snnc header value {problem}")
+        return stream
+
+    @property
+    def header(self) -> Header:
+        return self.stream.header
+
+    def chunks(self) -> Iterator[tuple[EventCoder, np.ndarray]]:
+        """Yields (coder, events (N, frames) bool) for every chunk, then checks nothing follows."""
+        header = self.stream.header
+        if self._v1_payload is not None:
+            coder = self.coder_by_id(header.coder_id)
+            yield coder, coder.decode(self._v1_payload, header.num_units, header.num_frames)
+            return
+        for index in range(self.stream.num_chunks):
+            frames = self.stream.frames_in_chunk(index)
+            head = _read_exactly(self.source, _CHUNK.size, f"chunk {index}")
+            coder_id, length = _CHUNK.unpack(head)
+            if length > max_payload(header.num_units, frames):
+                raise FormatError(f"corrupted: chunk {index} declares {length} bytes, more than any coder writes")
+            payload = _read_exactly(self.source, length, f"chunk {index}")
+            self.payload_bytes += length
+            (stored,) = _CRC.unpack(_read_exactly(self.source, _CRC.size, f"chunk {index}"))
+            if zlib.crc32(head + payload) != stored:
+                raise FormatError(f"corrupted: checksum mismatch in chunk {index}; the .snnc file was damaged")
+            if header.coder_id not in (AUTO, coder_id):
+                raise FormatError(f"corrupted: chunk {index} uses coder {coder_id}, the header says {header.coder_id}")
+            coder = self.coder_by_id(coder_id)
+            yield coder, coder.decode(payload, header.num_units, frames)
+        if self.source.read(1):
+            raise FormatError("corrupted: unexpected bytes after the last chunk of the .snnc file")
+

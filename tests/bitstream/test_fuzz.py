@@ -1,0 +1,125 @@
+"""Fuzzing the reader: damaged, foreign and absurd input ends in FormatError, quickly, with bounded memory."""
+
+from __future__ import annotations
+
+import io
+import struct
+import time
+import tracemalloc
+import zlib
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import snn_codec
+from snn_codec.bitstream import coder_by_id
+from snn_codec.bitstream.stream import ContainerReader
+from snn_codec.errors import CodecError, FormatError
+
+MEMORY_BOUND = 64 * 2**20
+
+
+@pytest.fixture
+def real_file(tiny_codec, make_audio) -> bytes:
+    return snn_codec.compress(make_audio(2.0, 8000), 8000, model=tiny_codec)
+
+
+def read_all(data: bytes) -> None:
+    reader = ContainerReader(io.BytesIO(data), coder_by_id)
+    for _ in reader.chunks():
+        pass
+
+
+def fails_cleanly(data: bytes, decode=None) -> None:
+    """Reading `data` raises FormatError (or, when decoding with a model, another CodecError)."""
+    tracemalloc.start()
+    start = time.perf_counter()
+    try:
+        with pytest.raises(FormatError if decode is None else CodecError):
+            (decode or read_all)(data)
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    assert time.perf_counter() - start < 5.0
+    assert peak < MEMORY_BOUND, f"{peak} bytes allocated for {len(data)} bytes of input"
+
+
+mutation = st.tuples(st.sampled_from(["flip", "set", "insert", "delete", "cut"]),
+                     st.floats(0, 1, exclude_max=True), st.integers(0, 255))
+
+
+def mutate(data: bytes, steps) -> bytes:
+    out = bytearray(data)
+    for kind, where, value in steps:
+        if not out:
+            break
+        i = int(where * len(out))
+        if kind == "flip":
+            out[i] ^= 1 << (value % 8)
+        elif kind == "set":
+            out[i] = value if out[i] != value else value ^ 0xFF
+        elif kind == "insert":
+            out.insert(i, value)
+        elif kind == "delete":
+            del out[i]
+        else:
+            del out[i:]
+    return bytes(out)
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(mutation, min_size=1, max_size=4))
+def test_mutated_real_files_fail_cleanly(real_file, steps):
+    damaged = mutate(real_file, steps)
+    if damaged != real_file:
+        fails_cleanly(damaged)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(mutation, min_size=1, max_size=3))
+def test_mutated_real_files_fail_cleanly_when_decoded(real_file, tiny_codec, steps):
+    damaged = mutate(real_file, steps)
+    if damaged != real_file:
+        fails_cleanly(damaged, decode=lambda data: snn_codec.decompress(data, model=tiny_codec))
+
+
+@settings(max_examples=800, deadline=None)
+@given(data=st.binary(max_size=300) | st.binary(max_size=300).map(lambda b: b"SNNC\x02" + b)
+       | st.binary(max_size=300).map(lambda b: b"SNNC\x01" + b))
+def test_random_bytes_fail_cleanly(data):
+    fails_cleanly(data)
+
+
+def v2_header(sample_rate=8000, samples=10**12, channels=1, coder=0, units=65535, frames=2**31 - 1,
+              chunk_frames=32, model=b"m") -> bytes:
+    body = struct.pack("<4sBIQHBHII16sB", b"SNNC", 2, sample_rate, samples, channels, coder, units, frames,
+                       chunk_frames, bytes(16), len(model)) + model
+    return body + struct.pack("<I", zlib.crc32(body))
+
+
+@pytest.mark.parametrize(
+    "fields,message",
+    [
+        ({}, "truncated"),  # 10^12 samples, 65535 units, 2^31 frames announced; no chunk follows
+        ({"units": 0}, "units"),
+        ({"sample_rate": 0}, "sample_rate"),
+        ({"channels": 0}, "channels"),
+        ({"chunk_frames": 0}, "chunk_frames"),
+        ({"chunk_frames": 2**20}, "chunk_frames"),
+        ({"frames": 2**32 - 1}, "num_frames"),
+        ({"samples": 2**64 - 1}, "num_samples"),
+        ({"model": b"\xff\xfe"}, "utf-8"),
+    ],
+)
+def test_absurd_header_values_with_a_valid_checksum(fields, message):
+    with pytest.raises(FormatError, match=message):
+        read_all(v2_header(**fields))
+    fails_cleanly(v2_header(**fields) + b"\x00\xff\xff\xff\xff" + bytes(64))
+
+
+def test_a_lying_chunk_length_cannot_make_us_allocate(tiny_codec):
+    header = v2_header(units=64, chunk_frames=2**15)  # a chunk may hold up to 2^21 events
+    chunk = struct.pack("<BI", 1, 2**19) + b"\x00" * 100  # announces 512 KiB, holds 100 bytes
+    fails_cleanly(header + chunk)
+    fails_cleanly(header + chunk, decode=lambda data: snn_codec.decompress(data, model=tiny_codec))
