@@ -16,6 +16,7 @@ from snn_codec.bitstream.container import (
     unpack,
 )
 from snn_codec.bitstream.dense import DenseEventCoder
+from snn_codec.bitstream.entropy import EntropyEventCoder
 from snn_codec.bitstream.sparse import SparseEventCoder
 from snn_codec.errors import ConfigError, FormatError
 
@@ -25,6 +26,7 @@ EVENT_CODERS: dict[str, EventCoder] = {
     for coder in [
         DenseEventCoder(),
         SparseEventCoder(),
+        EntropyEventCoder(),
     ]
 }
 _BY_ID: dict[int, EventCoder] = {coder.coder_id: coder for coder in EVENT_CODERS.values()}

@@ -1,0 +1,183 @@
+"""Entropy event coding: range coding under an adaptive per-unit context model.
+
+Each event z[n, t] is coded with a probability predicted from what the decoder already knows: the
+unit's own two previous events z[n, t-1], z[n, t-2] and a bucket of how many units fired in frame
+t-1. Every (unit, context) pair keeps adaptive integer counts of the 0s and 1s it has seen. Contexts
+only look at earlier frames, so all units of a frame are predicted, coded and updated together and
+the Python loop runs over frames only.
+
+Bit-exactness: the model state is integers only (counts, halved with integer shifts), and the
+probability of a 1 is the integer `k = (c1 << PRECISION_BITS) // (c0 + c1)` clamped to
+[1, 2**PRECISION_BITS - 1]. The coder receives `k / 2**PRECISION_BITS`, which a float64 holds
+exactly; constriction's `Bernoulli(perfect=True)` works with 24-bit fixed point, where that value
+is the integer `k << (24 - PRECISION_BITS)`, so no rounding happens anywhere and encoder and decoder
+use the same fixed-point model on every machine, with any number of threads.
+"""
+
+from __future__ import annotations
+
+import constriction
+import numpy as np
+
+from snn_codec.bitstream.base import EventCoder, check_events, check_shape
+from snn_codec.errors import FormatError
+
+PRECISION_BITS = 16  # probabilities are k / 2**16; constriction's 24-bit models hold them exactly
+INITIAL_COUNT = 1  # each count starts here and grows by COUNT_STEP: a Krichevsky-Trofimov-like prior
+COUNT_STEP = 2
+COUNT_LIMIT = 512  # when c0 + c1 exceeds this, both are halved: the model follows slow changes
+ACTIVITY_BUCKETS = 4  # buckets of the fraction of units that fired in the previous frame
+NUM_CONTEXTS = 4 * ACTIVITY_BUCKETS  # (z[t-1], z[t-2]) x activity bucket
+# Coded after the last frame with probability 1/2 per bit: a decoder that reads garbage or a
+# truncated payload finds another pattern here with probability 1 - 2**-16.
+TERMINATOR = np.array([1, 0, 1, 0, 0, 1, 0, 1, 1, 1, 0, 0, 0, 0, 1, 1], dtype=np.int32)
+_WORD = np.dtype("<u4")  # constriction's compressed words, stored little-endian
+
+
+class ContextModel:
+    """The adaptive model shared by the encoder, the decoder and `model_cost_bits`.
+
+    Call `probabilities()` for the next frame, then `observe(bits)` with that frame's events.
+    Counts live in one flat array: the 0-count of context c of unit n at n * NUM_CONTEXTS + c, its
+    1-count `num_units * NUM_CONTEXTS` further on.
+
+    Args:
+        num_units: N.
+    """
+
+    def __init__(self, num_units: int) -> None:
+        self.num_units = num_units
+        self._ones_offset = num_units * NUM_CONTEXTS
+        self.counts = np.full(2 * self._ones_offset, INITIAL_COUNT, dtype=np.int64)
+        self.totals = np.full(self._ones_offset, 2 * INITIAL_COUNT, dtype=np.int64)
+        self._base = np.arange(num_units, dtype=np.int64) * NUM_CONTEXTS
+        # Bit 0: z[:, t-1], bit 1: z[:, t-2]; frames before the first are silent.
+        self._history = np.zeros(num_units, dtype=np.int64)
+        self._bucket = 0
+        self._index = self._base
+
+    def probabilities(self) -> np.ndarray:
+        """(N,) int64 k: the next frame's probability of a 1 is k / 2**PRECISION_BITS.
+
+        Both counts are >= 1 and their total <= COUNT_LIMIT + COUNT_STEP < 2**PRECISION_BITS, so
+        0 < k < 2**PRECISION_BITS without clamping.
+        """
+        self._index = self._base + (self._history + 4 * self._bucket)
+        return (self.counts[self._index + self._ones_offset] << PRECISION_BITS) // self.totals[self._index]
+
+    def observe(self, bits: np.ndarray) -> None:
+        """Update the counts used by the last `probabilities()` call with the frame's (N,) 0/1 events."""
+        bits = bits.astype(np.int64)
+        index = self._index  # one context per unit: the fancy-index updates never collide
+        self.counts[index + self._ones_offset * bits] += COUNT_STEP
+        self.totals[index] += COUNT_STEP
+        full = index[self.totals[index] > COUNT_LIMIT]
+        if full.size:
+            ones = full + self._ones_offset
+            self.counts[full] = (self.counts[full] + 1) >> 1
+            self.counts[ones] = (self.counts[ones] + 1) >> 1
+            self.totals[full] = self.counts[full] + self.counts[ones]
+        self._history = ((self._history << 1) | bits) & 3
+        self._bucket = min(ACTIVITY_BUCKETS - 1, int(bits.sum()) * ACTIVITY_BUCKETS // self.num_units)
+
+
+def _bernoulli() -> constriction.stream.model.Bernoulli:
+    return constriction.stream.model.Bernoulli(perfect=True)
+
+
+def _as_float(k: np.ndarray) -> np.ndarray:
+    """Integer probabilities -> the exact float64 values the coder gets (a power-of-two scaling)."""
+    return np.ldexp(k.astype(np.float64), -PRECISION_BITS)
+
+
+def model_cost_bits(events: np.ndarray) -> float:
+    """The information content of `events` under the coder's adaptive model, in bits.
+
+    The sum of -log2 p over every coded event, with the exact integer probabilities the coder uses
+    (the terminator's 16 bits and the range coder's flush are not included).
+
+    Args:
+        events: (N, T) bool.
+    """
+    events = check_events(events)
+    model = ContextModel(events.shape[0])
+    total = 0.0
+    for frame in events.T:
+        k = model.probabilities()
+        p = _as_float(np.where(frame, k, (1 << PRECISION_BITS) - k))
+        total -= float(np.log2(p).sum())
+        model.observe(frame)
+    return total
+
+
+def _range_code(events: np.ndarray, k: np.ndarray) -> bytes:
+    """Range code (N, T) events frame-major with (T, N) integer probabilities k, then the terminator."""
+    encoder = constriction.stream.queue.RangeEncoder()
+    family = _bernoulli()
+    if events.size:
+        encoder.encode(events.T.ravel().astype(np.int32), family, _as_float(k.ravel()))
+    encoder.encode(TERMINATOR, family, np.full(TERMINATOR.size, 0.5))
+    # The decoder reads missing words as zeros: dropping trailing zero words makes the payload
+    # shorter and canonical (decode rejects a payload that ends in a zero word).
+    return np.trim_zeros(encoder.get_compressed(), "b").astype(_WORD).tobytes()
+
+
+class EntropyEventCoder(EventCoder):
+    """Range codes the events frame by frame under `ContextModel`, then a 16-bit terminator.
+
+    The payload is constriction's `RangeEncoder` output as little-endian 32-bit words, without
+    trailing zero words. The model
+    restarts with every call, so each payload (each container chunk) decodes on its own.
+    """
+
+    coder_id = 3
+    name = "entropy"
+
+    def encode(self, events: np.ndarray) -> bytes:
+        events = check_events(events)
+        num_units, num_frames = events.shape
+        model = ContextModel(num_units)
+        k = np.empty((num_frames, num_units), dtype=np.int64)
+        for t, frame in enumerate(events.T):
+            k[t] = model.probabilities()
+            model.observe(frame)
+        return _range_code(events, k)
+
+    def decode(self, payload: bytes, num_units: int, num_frames: int) -> np.ndarray:
+        check_shape(num_units, num_frames)
+        # Every event costs at least -log2(1 - 2**-PRECISION_BITS) > 2**-PRECISION_BITS bits, so a
+        # payload this short cannot hold the declared matrix: refuse before allocating it.
+        if (num_units * num_frames) >> PRECISION_BITS > 8 * len(payload) + 64:
+            raise FormatError(
+                f"truncated: entropy payload of {len(payload)} bytes cannot hold "
+                f"{num_units} units x {num_frames} frames"
+            )
+        if len(payload) % _WORD.itemsize:
+            raise FormatError(f"corrupted: entropy payload has {len(payload)} bytes; expected a multiple of 4")
+        if payload[-_WORD.itemsize :] == bytes(_WORD.itemsize):
+            raise FormatError("corrupted: entropy payload ends in a zero word, which encode never writes")
+        words = np.frombuffer(payload, dtype=_WORD).astype(np.uint32)
+        events = np.zeros((num_units, num_frames), dtype=np.bool_)
+        k = np.empty((num_frames, num_units), dtype=np.uint16)
+        model = ContextModel(num_units)
+        family = _bernoulli()
+        try:
+            decoder = constriction.stream.queue.RangeDecoder(words)
+            for t in range(num_frames):
+                k[t] = model.probabilities()
+                bits = np.asarray(decoder.decode(family, _as_float(k[t])))
+                events[:, t] = bits
+                model.observe(bits)
+            terminator = np.asarray(decoder.decode(family, np.full(TERMINATOR.size, 0.5)))
+            exhausted = decoder.maybe_exhausted()
+        except Exception as err:  # constriction reports invalid data with assorted exception types
+            raise FormatError(f"corrupted: entropy payload cannot be decoded ({err})") from err
+        if not np.array_equal(terminator, TERMINATOR):
+            raise FormatError("corrupted or truncated: entropy payload does not end with its terminator")
+        if not exhausted:
+            raise FormatError("corrupted: entropy payload has trailing data after its terminator")
+        # The range decoder reads ahead, so trailing words can slip past `maybe_exhausted`; coding
+        # the decoded events again (one vectorised call) proves the payload is the canonical one.
+        if _range_code(events, k) != payload:
+            raise FormatError("corrupted: entropy payload is not the encoding of what it decodes to")
+        return events
