@@ -9,7 +9,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from snn_codec.api import FileInfo, compress, decompress, inspect  # noqa: E402
+from snn_codec.api import FileInfo, compress, compress_file, decompress, decompress_file, inspect  # noqa: E402
 from snn_codec.audio import Audio, load_audio, save_audio  # noqa: E402
 from snn_codec.demo import EXAMPLE  # noqa: E402
 from snn_codec.errors import AudioError, CodecError, ConfigError, FormatError  # noqa: E402
@@ -25,6 +25,8 @@ __all__ = [
     "FormatError",
     "__version__",
     "compress",
+    "compress_file",
+    "decompress_file",
     "decompress",
     "inspect",
     "load_audio",

@@ -6,6 +6,7 @@ files, and the bytes written never depend on how the input was read. The CLI is 
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 from collections.abc import Iterator
@@ -208,9 +209,11 @@ def decompress(data: bytes, model: Codec | str | None = None, progress: bool = F
 
 
 def decompress_file(input_path, output_path, model: Codec | str | None = None, progress: bool = False) -> Header:
-    """Decodes a .snnc file into an audio file (wav, flac or ogg), streaming; atomic output."""
+    """Decodes a .snnc file (a path or a readable binary stream) into an audio file (wav, flac or ogg),
+    streaming; the output appears only when complete."""
     fmt = output_format(output_path)
-    with open_snnc(input_path) as source:
+    opened = contextlib.nullcontext(input_path) if hasattr(input_path, "read") else open_snnc(input_path)
+    with opened as source:
         header, blocks = decompress_from(source, model, progress)
         with atomic_output(output_path) as tmp:
             sink = AudioSink(tmp, header.sample_rate, header.channels, fmt)

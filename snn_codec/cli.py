@@ -1,7 +1,7 @@
 """Command line: `snn-codec compress|decompress|info|demo|data|train`. A thin layer over the library.
 
-Exit codes: 0 success, 1 a codec error (bad input, bad file, bad config; one line on stderr),
-2 bad command-line usage, 130 interrupted.
+Exit codes: 0 success; 1 a codec error (bad input, bad file, bad config: one line on stderr per problem;
+in a batch, the other files are still processed); 2 bad command-line usage; 130 interrupted.
 """
 
 from __future__ import annotations
@@ -14,42 +14,85 @@ from pathlib import Path
 from snn_codec.errors import CodecError
 
 
-def _output_path(input_path: str, output: str | None, suffix: str) -> Path:
-    if output:
-        return Path(output)
-    source = Path(input_path)
-    return source.with_name(source.stem + suffix)
+def _status(message: str, to_stdout: bool) -> None:
+    print(message, file=sys.stdout if to_stdout else sys.stderr)
 
 
-def _check_overwrite(path: Path, force: bool) -> None:
-    if path.exists() and not force:
-        raise CodecError(f"{path} exists; pass --force to overwrite it")
+def _run_jobs(jobs, work, label: str, force: bool) -> list:
+    """Runs `work(job)` for every job with a progress bar; a failing file is reported and skipped."""
+    from tqdm.auto import tqdm
+
+    from snn_codec.batch import check_overwrite
+
+    results, failures = [], 0
+    for job in tqdm(jobs, desc=label, unit="file", disable=len(jobs) < 2, leave=False):
+        try:
+            check_overwrite(job.output, force)
+            results.append(work(job))
+        except CodecError as err:
+            if len(jobs) == 1:
+                raise
+            failures += 1
+            print(f"snn-codec: error: {job.input}: {err}", file=sys.stderr)
+    if failures:
+        raise CodecError(f"{failures} of {len(jobs)} files failed")
+    return results
 
 
 def compress_cmd(args: argparse.Namespace) -> None:
     from snn_codec import api
+    from snn_codec.batch import AUDIO_SUFFIXES, STDIO, plan_jobs, readable_path
+    from snn_codec.model_io import DEFAULT_MODEL, load_model
     from snn_codec.streaming import AudioSource
 
-    out = _output_path(args.input, args.output, ".snnc")
-    _check_overwrite(out, args.force)
-    channels = AudioSource(args.input).info.channels
-    if channels > 1:
-        print(f"note: downmixing {channels} channels to mono (decoding restores {channels} identical channels)",
-              file=sys.stderr)
-    api.compress_file(args.input, out, model=args.model, coder=args.coder, progress=True)
-    info = api.inspect(api.read_snnc(out))
-    print(f"{out}: {info.total_bytes} bytes, {info.duration_s:.2f} s, {info.bitrate_kbps:.3f} kbps, "
-          f"{info.events} events ({info.firing_rate:.1%} firing), coder {info.coder}")
+    jobs = plan_jobs(args.paths, args.out_dir, AUDIO_SUFFIXES, (".snnc",), ".snnc")
+    codec = load_model(args.model or DEFAULT_MODEL)
+    to_stdout = all(job.output != STDIO for job in jobs)
+
+    def work(job):
+        with readable_path(job.input) as path:
+            source = AudioSource(path)
+            if source.info.channels > 1:
+                print(f"note: {job.input}: downmixing {source.info.channels} channels to mono (decoding "
+                      f"restores {source.info.channels} identical channels)", file=sys.stderr)
+            if job.output == STDIO:
+                size = api.compress_to(source, sys.stdout.buffer, codec, args.coder, progress=True)
+                sys.stdout.buffer.flush()
+            else:
+                api.compress_file(path, job.output, model=codec, coder=args.coder, progress=True)
+                size = Path(job.output).stat().st_size
+        kbps = size * 8 / source.info.duration_s / 1000
+        _status(f"{job.output}: {size} bytes, {source.info.duration_s:.2f} s, {kbps:.3f} kbps", to_stdout)
+        return size, source.info.duration_s
+
+    results = _run_jobs(jobs, work, "compress", args.force)
+    if len(results) > 1:
+        total_bytes, total_s = sum(r[0] for r in results), sum(r[1] for r in results)
+        _status(f"compressed {len(results)} files: {total_s:.1f} s of audio into {total_bytes} bytes "
+                f"({total_bytes * 8 / total_s / 1000:.3f} kbps)", to_stdout)
 
 
 def decompress_cmd(args: argparse.Namespace) -> None:
     from snn_codec import api
+    from snn_codec.batch import AUDIO_SUFFIXES, STDIO, plan_jobs, writable_path
 
-    out = _output_path(args.input, args.output, ".decoded.wav")
-    _check_overwrite(out, args.force)
-    header = api.decompress_file(args.input, out, model=args.model, progress=True)
-    print(f"{out}: {header.num_samples / header.sample_rate:.2f} s, {header.sample_rate} Hz, "
-          f"{header.channels} channel(s)")
+    jobs = plan_jobs(args.paths, args.out_dir, (".snnc",), AUDIO_SUFFIXES, ".decoded.wav")
+    to_stdout = all(job.output != STDIO for job in jobs)
+
+    def work(job):
+        with writable_path(job.output, ".wav") as out:
+            if job.input == STDIO:
+                header = api.decompress_file(sys.stdin.buffer, out, model=args.model, progress=True)
+            else:
+                header = api.decompress_file(job.input, out, model=args.model, progress=True)
+        duration_s = header.num_samples / header.sample_rate
+        _status(f"{job.output}: {duration_s:.2f} s, {header.sample_rate} Hz, {header.channels} channel(s)",
+                to_stdout)
+        return duration_s
+
+    results = _run_jobs(jobs, work, "decompress", args.force)
+    if len(results) > 1:
+        _status(f"decompressed {len(results)} files: {sum(results):.1f} s of audio", to_stdout)
 
 
 def info_cmd(args: argparse.Namespace) -> None:
@@ -141,19 +184,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"snn_codec {__version__}")
     sub = parser.add_subparsers(dest="name", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("compress", help="audio file -> .snnc")
-    p.add_argument("input", help="wav, flac, ogg or mp3; any rate; stereo is downmixed")
-    p.add_argument("output", nargs="?", help="default: INPUT with a .snnc suffix")
+    p = sub.add_parser("compress", help="audio files -> .snnc")
+    p.add_argument("paths", nargs="+", metavar="PATH",
+                   help="IN [OUT.snnc], or several files, folders or globs; '-' is standard input/output")
+    p.add_argument("-o", "--out-dir", default=None, help="folder for the outputs (default: beside each input)")
     p.add_argument("--model", default=None, help="shipped model name or .safetensors path (default piano-v1)")
-    p.add_argument("--coder", default="auto", help="event coder: auto (smallest), dense or sparse")
-    p.add_argument("--force", action="store_true", help="overwrite an existing output")
+    p.add_argument("--coder", default="auto", help="event coder: auto (smallest per chunk), dense, sparse, entropy")
+    p.add_argument("--force", action="store_true", help="overwrite existing outputs")
     p.set_defaults(command=compress_cmd)
 
-    p = sub.add_parser("decompress", help=".snnc -> wav at the original rate, length and channels")
-    p.add_argument("input")
-    p.add_argument("output", nargs="?", help="default: INPUT with a .decoded.wav suffix")
+    p = sub.add_parser("decompress", help=".snnc -> audio at the original rate, length and channels")
+    p.add_argument("paths", nargs="+", metavar="PATH",
+                   help="IN.snnc [OUT.wav|.flac|.ogg], or several files, folders or globs; '-' for stdin/stdout")
+    p.add_argument("-o", "--out-dir", default=None, help="folder for the outputs (default: beside each input)")
     p.add_argument("--model", default=None, help="needed only for models that do not ship with snn_codec")
-    p.add_argument("--force", action="store_true", help="overwrite an existing output")
+    p.add_argument("--force", action="store_true", help="overwrite existing outputs")
     p.set_defaults(command=decompress_cmd)
 
     p = sub.add_parser("info", help="header, size, actual bitrate and events of a .snnc file")

@@ -64,7 +64,7 @@ def leftovers(folder):
         (lambda d: d / "missing.wav", "no such file"),
         (lambda d: (d / "notes.txt").write_text("hello") and d / "notes.txt", "not a readable audio file"),
         (lambda d: sf.write(d / "empty.wav", np.zeros((0, 1)), 8000) or d / "empty.wav", "no audio samples"),
-        (lambda d: d, "is a directory"),
+        (lambda d: d, "no .wav/.flac/.ogg/.mp3 files in this folder"),
     ],
 )
 def test_bad_audio_input_is_a_one_line_error(tmp_path, tiny_model_file, capsys, make_input, message):
@@ -152,3 +152,52 @@ def test_demo_writes_the_compressed_file_the_decoded_audio_and_a_figure(tmp_path
     assert rate == 44100 and decoded.shape == (int(1.5 * 44100), 2)
     for label in ("kbps", "firing rate", "SI-SDR", "log-mel distance", "real time"):
         assert label in stdout
+
+
+def test_batch_over_a_folder_and_a_glob_with_a_summary(tmp_path, tiny_model_file, make_audio, capsys):
+    music = tmp_path / "music"
+    (music / "sub").mkdir(parents=True)
+    for name in ("a.wav", "sub/b.flac"):
+        sf.write(music / name, make_audio(0.5, 16000).T, 16000)
+    out = tmp_path / "out"
+    code, stdout, err = run(capsys, "compress", music, "-o", out, "--model", tiny_model_file)
+    assert code == 0, err
+    assert sorted(p.name for p in out.iterdir()) == ["a.snnc", "b.snnc"]
+    assert "compressed 2 files" in stdout
+    code, stdout, err = run(capsys, "decompress", str(out / "*.snnc"), "--model", tiny_model_file)
+    assert code == 0, err
+    assert sorted(p.name for p in out.glob("*.wav")) == ["a.decoded.wav", "b.decoded.wav"]
+    assert "decompressed 2 files" in stdout
+
+
+def test_a_bad_file_in_a_batch_is_reported_and_the_rest_done(tmp_path, tiny_model_file, make_audio, capsys):
+    sf.write(tmp_path / "good.wav", make_audio(0.5, 16000).T, 16000)
+    (tmp_path / "bad.wav").write_bytes(b"not audio at all")
+    code, stdout, err = run(capsys, "compress", tmp_path / "bad.wav", tmp_path / "good.wav", "tmp_extra_missing.wav",
+                            "--model", tiny_model_file)
+    assert code == 1
+    assert (tmp_path / "good.snnc").is_file() and not (tmp_path / "bad.snnc").exists()
+    assert "bad.wav" in err and "tmp_extra_missing.wav" in err and "2 of 3 files failed" in err
+
+
+def test_an_empty_glob_is_an_error(tmp_path, tiny_model_file, capsys):
+    code, _, err = run(capsys, "compress", str(tmp_path / "*.wav"), "--model", tiny_model_file)
+    assert code == 1 and "no file matches" in err
+
+
+def test_pipes_through_stdin_and_stdout(tmp_path, wav, tiny_model_file):
+    """compress IN - | decompress - OUT, with the installed command in a real shell pipe."""
+    import subprocess
+    import sys
+
+    command = (f"{sys.executable} -m snn_codec compress {wav} - --model {tiny_model_file} | "
+               f"{sys.executable} -m snn_codec decompress - {tmp_path / 'piped.wav'} --model {tiny_model_file}")
+    result = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    back, rate = sf.read(tmp_path / "piped.wav")
+    assert rate == 44100 and back.shape == (int(1.5 * 44100), 2)
+    result = subprocess.run(f"cat {wav} | {sys.executable} -m snn_codec compress - --model {tiny_model_file} | "
+                            f"{sys.executable} -m snn_codec decompress - - --model {tiny_model_file} > "
+                            f"{tmp_path / 'twice.wav'}", shell=True, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert sf.read(tmp_path / "twice.wav")[0].shape == back.shape
