@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import struct
 import time
 import tracemalloc
@@ -18,6 +19,7 @@ from snn_codec.bitstream.stream import ContainerReader
 from snn_codec.errors import CodecError, FormatError
 
 MEMORY_BOUND = 64 * 2**20
+SCALE = int(os.environ.get("SNN_FUZZ_SCALE", "1"))  # benchmarks/fuzz.py raises it for a long run
 
 
 @pytest.fixture
@@ -68,7 +70,7 @@ def mutate(data: bytes, steps) -> bytes:
     return bytes(out)
 
 
-@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=600 * SCALE, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=st.lists(mutation, min_size=1, max_size=4))
 def test_mutated_real_files_fail_cleanly(real_file, steps):
     damaged = mutate(real_file, steps)
@@ -76,7 +78,7 @@ def test_mutated_real_files_fail_cleanly(real_file, steps):
         fails_cleanly(damaged)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150 * SCALE, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=st.lists(mutation, min_size=1, max_size=3))
 def test_mutated_real_files_fail_cleanly_when_decoded(real_file, tiny_codec, steps):
     damaged = mutate(real_file, steps)
@@ -84,7 +86,7 @@ def test_mutated_real_files_fail_cleanly_when_decoded(real_file, tiny_codec, ste
         fails_cleanly(damaged, decode=lambda data: snn_codec.decompress(data, model=tiny_codec))
 
 
-@settings(max_examples=800, deadline=None)
+@settings(max_examples=800 * SCALE, deadline=None)
 @given(data=st.binary(max_size=300) | st.binary(max_size=300).map(lambda b: b"SNNC\x02" + b)
        | st.binary(max_size=300).map(lambda b: b"SNNC\x01" + b))
 def test_random_bytes_fail_cleanly(data):
