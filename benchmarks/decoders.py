@@ -1,81 +1,84 @@
 """Decoder comparison: frame-rate ConvNeXt + inverse-STFT head against a transposed-conv decoder.
 
-    snn-codec train --config configs/piano.yaml                         # runs/piano-v1 (iSTFT)
-    snn-codec train --config configs/piano-conv.yaml --max-steps 1000   # runs/piano-conv
-    python benchmarks/decoders.py [--step 1000]
+    snn-codec train --config configs/piano.yaml --max-steps 1250 --run-dir runs/piano-v1
+    snn-codec export runs/piano-v1 runs/istft-1250.safetensors
+    snn-codec train --config configs/piano-conv.yaml --max-steps 1250      # runs/piano-conv
+    python benchmarks/decoders.py --istft runs/istft-1250.safetensors --conv runs/piano-conv/model.safetensors
 
-Both runs share the encoder, bottleneck, data, seed and schedule; only the decoder differs. Quality is
-read from each run's validation log at the same step (32 validation crops of 4 s, unseen music);
-speed is measured here, for both architectures in the same process: decoding 60 s of events on one
-CPU thread, best of 3. Writes benchmarks/results/decoders.{json,md}.
+Both models share the encoder, bottleneck, data, seed and schedule and were trained for the same number of
+steps; only the decoder differs. Both are measured here, in the same process: quality on the validation
+pieces of the synthetic corpus (unseen music), and decoding speed of 60 s of events on one CPU thread
+(best of 3). Writes benchmarks/results/decoders.{json,md}.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 from pathlib import Path
 
+import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
 from common import best_time, machine, markdown_table, write_results  # noqa: E402
 
-from snn_codec.codec import Codec  # noqa: E402
-from snn_codec.config import load_config  # noqa: E402
-
-VALIDATION_KEYS = ("val/log_mel_db", "val/si_sdr", "val/payload_kbps", "val/firing_rate")
-
-
-def validation_at(run_dir: Path, step: int) -> dict[str, float]:
-    """Validation metrics logged at `step` (the last row at or before it) across the run's log versions."""
-    rows = []
-    for path in sorted(run_dir.glob("logs/version_*/metrics.csv")):
-        with path.open() as handle:
-            rows += [r for r in csv.DictReader(handle) if r.get("val/log_mel_db")]
-    rows = [r for r in rows if int(r["step"]) + 1 <= step]
-    if not rows:
-        raise SystemExit(f"{run_dir}: no validation logged by step {step}")
-    last = max(rows, key=lambda r: int(r["step"]))
-    return {"step": int(last["step"]) + 1, **{k.split("/")[1]: float(last[k]) for k in VALIDATION_KEYS}}
+import snn_codec  # noqa: E402
+from snn_codec.audio import load_audio, to_mono  # noqa: E402
+from snn_codec.data.datasets import dataset_files  # noqa: E402
+from snn_codec.eval.metrics import quality_report  # noqa: E402
 
 
-def decode_speed(codec: Codec, seconds: float = 60.0) -> float:
+def decode_speed(codec, seconds: float = 60.0) -> float:
     torch.set_num_threads(1)
     events = torch.rand(codec.units, int(seconds * codec.config.frame_rate)) < 0.4
-    return seconds / best_time(lambda: codec.decode(events))
+    speed = seconds / best_time(lambda: codec.decode(events))
+    torch.set_num_threads(2)
+    return speed
+
+
+def quality(codec, files: list[Path], seconds: float) -> dict[str, float]:
+    rows = []
+    for path in files:
+        audio = load_audio(path)
+        mono = to_mono(audio.samples)[0][: int(seconds * audio.sample_rate)]
+        data = snn_codec.compress(mono, audio.sample_rate, model=codec)
+        decoded = snn_codec.decompress(data, model=codec).samples[0]
+        row = quality_report(mono, decoded, audio.sample_rate, with_visqol=False)
+        row["kbps"] = len(data) * 8 / (len(mono) / audio.sample_rate) / 1000
+        rows.append(row)
+    return {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--istft-run", default="runs/piano-v1")
-    parser.add_argument("--conv-run", default="runs/piano-conv")
-    parser.add_argument("--step", type=int, default=1000)
+    parser.add_argument("--istft", required=True, help="model file with the iSTFT decoder")
+    parser.add_argument("--conv", required=True, help="model file with the transposed-conv decoder")
+    parser.add_argument("--data", default="data/piano")
+    parser.add_argument("--files", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=20.0, help="seconds of each validation piece")
+    parser.add_argument("--step", type=int, required=True, help="training steps of both models (reported)")
     args = parser.parse_args()
 
+    files = dataset_files(f"synth:{args.data}", "validation")[: args.files]
     rows = []
-    for name, run in (("istft", Path(args.istft_run)), ("conv", Path(args.conv_run))):
-        config = load_config(run / "config.yaml")
-        torch.manual_seed(0)
-        codec = Codec(config.model).eval()
+    for name, path in (("istft", args.istft), ("conv", args.conv)):
+        codec = snn_codec.load_model(path)
         rows.append({
             "decoder": name,
             "decoder_params_M": sum(p.numel() for p in codec.decoder.parameters()) / 1e6,
             "decode_x_realtime_1_thread": decode_speed(codec),
-            **validation_at(run, args.step),
+            "step": args.step,
+            **quality(codec, files, args.seconds),
         })
-    columns = ["decoder", "decoder_params_M", "decode_x_realtime_1_thread", "step", "log_mel_db", "si_sdr",
-               "payload_kbps", "firing_rate"]
     istft, conv = rows
-    verdict = (f"At step {istft['step']} the iSTFT decoder is {conv['log_mel_db'] - istft['log_mel_db']:+.2f} dB "
-               f"better in log-mel distance and decodes {istft['decode_x_realtime_1_thread'] / conv['decode_x_realtime_1_thread']:.1f}x "
-               "as fast on one thread.")
-    markdown = "\n\n".join([
-        "# Decoder comparison (`python benchmarks/decoders.py`)",
-        markdown_table(rows, columns),
-        verdict,
-    ]) + "\n"
+    verdict = (f"After {args.step} steps: log-mel distance {istft['log_mel_db']:.2f} dB (iSTFT) vs "
+               f"{conv['log_mel_db']:.2f} dB (transposed conv), lower is better; multi-resolution STFT distance "
+               f"{istft['mrstft']:.3f} vs {conv['mrstft']:.3f}; the iSTFT decoder decodes "
+               f"{istft['decode_x_realtime_1_thread'] / conv['decode_x_realtime_1_thread']:.1f}x as fast on one "
+               f"thread. Quality on {len(files)} validation pieces ({args.seconds:g} s each).")
+    markdown = "\n\n".join(["# Decoder comparison (`python benchmarks/decoders.py`)",
+                            markdown_table(rows, list(rows[0])), verdict]) + "\n"
     print(markdown)
     print(f"written: {write_results('decoders', {'machine': machine(), 'rows': rows}, markdown)}")
 

@@ -2,7 +2,9 @@
 
 - SI-SDR (dB): scale-invariant signal-to-distortion ratio.
 - log-mel distance (dB): mean absolute difference of 80-band mel power spectra in dB, window about 40 ms
-  (1024 at 24 kHz), hop a quarter window, floored at -100 dB re full scale so silence does not dominate.
+  (1024 at 24 kHz), hop a quarter window. Band powers are floored at -80 dB (a full-scale sine is at
+  -6 dB), about the limit of audibility at normal listening levels, so inaudible noise in silences does
+  not dominate the average.
 - multi-resolution STFT distance: mean over windows 512/1024/2048 (scaled with the sample rate) of the
   L1 distance of log magnitudes.
 - bitrate (kbps): bytes x 8 / duration.
@@ -16,7 +18,7 @@ from torch import Tensor
 
 from snn_codec.spectral import analysis_fft_size, mel_spectrogram, stft_magnitude
 
-POWER_FLOOR = 1e-10  # -100 dB
+POWER_FLOOR = 1e-8  # -80 dB
 
 
 def _as_batch(audio) -> Tensor:

@@ -21,9 +21,12 @@ def multi_resolution_stft_loss(reference: Tensor, estimate: Tensor, sample_rate:
     return torch.stack(losses).mean()
 
 
+MEL_FLOOR = 1e-9  # 10 dB below the log-mel metric's floor, so quiet passages are still trained
+
+
 def mel_loss(reference: Tensor, estimate: Tensor, sample_rate: int) -> Tensor:
     """L1 distance of log mel spectra (80 bands, ~40 ms window)."""
     n_fft = analysis_fft_size(sample_rate)
     mel_ref = mel_spectrogram(reference, sample_rate, n_fft, n_fft // 4)
     mel_est = mel_spectrogram(estimate, sample_rate, n_fft, n_fft // 4)
-    return (torch.log(mel_ref + 1e-7) - torch.log(mel_est + 1e-7)).abs().mean()
+    return (torch.log(mel_ref + MEL_FLOOR) - torch.log(mel_est + MEL_FLOOR)).abs().mean()
