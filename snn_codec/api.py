@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 from snn_codec.audio import Audio, as_array, atomic_output, check_sample_rate
 from snn_codec.bitstream import EVENT_CODERS, Header, coder_by_id, coder_by_name
 from snn_codec.bitstream.stream import AUTO, ContainerReader, ContainerWriter, StreamHeader, chunk_frames_for
-from snn_codec.codec import WINDOW_FRAMES, Codec
+from snn_codec.codec import Codec
 from snn_codec.errors import AudioError, CodecError, FormatError
 from snn_codec.eval.metrics import bitrate_kbps
 from snn_codec.model_io import DEFAULT_MODEL, load_model, shipped_models
@@ -97,8 +97,8 @@ def _source(audio, sample_rate: int | None) -> AudioSource:
     return AudioSource(Audio(as_array(audio), int(sample_rate)))
 
 
-def _windows_bar(items: Iterator, num_frames: int, label: str, progress: bool) -> Iterator:
-    total = -(-num_frames // WINDOW_FRAMES)
+def _windows_bar(items: Iterator, windows: int, label: str, progress: bool) -> Iterator:
+    total = windows
     return tqdm(items, total=total, desc=label, unit="window", disable=not progress or total < 2, leave=False)
 
 
@@ -118,9 +118,10 @@ def compress_to(source: AudioSource, out: BinaryIO, codec: Codec, coder: str = "
         num_units=codec.units,
         num_frames=num_frames,
     )
-    writer = ContainerWriter(out, StreamHeader(header, chunk_frames_for(codec.units, WINDOW_FRAMES)), coders)
+    writer = ContainerWriter(out, StreamHeader(header, chunk_frames_for(codec.units, codec.window_frames)), coders)
     mono = resample_stream(mono_blocks(source.blocks()), info.sample_rate, rate, model_samples)
-    for events in _windows_bar(codec.encode_stream(mono, model_samples), num_frames, "encode", progress):
+    windows = -(-num_frames // codec.window_frames)
+    for events in _windows_bar(codec.encode_stream(mono, model_samples), windows, "encode", progress):
         writer.write_events(events)
     writer.close()
     return writer.bytes_written
@@ -179,42 +180,83 @@ def _model_for(header: Header, model: Codec | str | None) -> Codec:
     return codec
 
 
-def decompress_from(source: BinaryIO, model: Codec | str | None = None,
-                    progress: bool = False) -> tuple[Header, Iterator[np.ndarray]]:
-    """Opens a .snnc stream. Returns its header and the decoded (channels, n) blocks, lazily."""
+def decompress_from(source: BinaryIO, model: Codec | str | None = None, progress: bool = False,
+                    start_s: float = 0.0, duration_s: float | None = None) -> tuple[Header, Iterator[np.ndarray]]:
+    """Opens a .snnc stream. Returns its header and the decoded (channels, n) blocks, lazily.
+
+    `start_s` and `duration_s` select a part of the audio: only the chunks it needs are decoded (the
+    others are skipped by their lengths). The part equals the same samples of a full decode, up to the
+    resampler's rounding when the file's rate differs from the model's.
+    """
     reader = ContainerReader(source, coder_by_id)
     header = reader.header
     codec = _model_for(header, model)
-    rate = codec.config.sample_rate
-    events = (chunk for _, chunk in reader.chunks())
-    mono = _windows_bar(codec.decode_stream(events, header.num_frames), header.num_frames, "decode", progress)
-    restored = resample_stream(mono, rate, header.sample_rate, header.num_samples)
-    return header, (np.repeat(block[None], header.channels, axis=0) for block in restored)
+    rate, sr, total = codec.config.sample_rate, header.sample_rate, header.num_samples
+    first = min(max(int(round(start_s * sr)), 0), total)
+    stop = total if duration_s is None else min(total, first + max(int(round(duration_s * sr)), 0))
+    size, hop, num_frames = codec.window_frames, codec.hop_length, header.num_frames
+    count = -(-num_frames // size)
+    if first == 0 and stop == total:
+        events = (chunk for _, chunk in reader.chunks())
+        mono = _windows_bar(codec.decode_stream(events, num_frames), count, "decode", progress)
+        restored = resample_stream(mono, rate, sr, total)
+        return header, (np.repeat(block[None], header.channels, axis=0) for block in restored)
+    # windows covering [first, stop), plus one on each side so the resampler sees real context
+    lo_window = max(0, first * rate // sr // hop // size - 1)
+    hi_window = min(count, -(-(-(-stop * rate // sr) // hop) // size) + 1)
+    context, chunk_frames = codec.decoder.context_frames, reader.stream.chunk_frames
+    first_chunk = max(0, lo_window * size - context) // chunk_frames
+    stop_chunk = -(-min(num_frames, hi_window * size + context) // chunk_frames)
+    events = (chunk for _, chunk in reader.chunks(first_chunk, stop_chunk))
+    mono = codec.decode_stream(events, num_frames, first_chunk * chunk_frames, range(lo_window, hi_window))
+    segment_start = lo_window * size * hop * sr // rate  # in samples at the file's rate
+    segment_frames = min(num_frames, hi_window * size) - lo_window * size
+    restored = resample_stream(_windows_bar(mono, hi_window - lo_window, "decode", progress), rate, sr,
+                               resampled_length(segment_frames * hop, rate, sr))
+    part = _slice_stream(restored, first - segment_start, stop - segment_start)
+    return header, (np.repeat(block[None], header.channels, axis=0) for block in part)
 
 
-def decompress(data: bytes, model: Codec | str | None = None, progress: bool = False) -> Audio:
+def _slice_stream(blocks: Iterator[np.ndarray], start: int, stop: int) -> Iterator[np.ndarray]:
+    """Samples [start, stop) of a stream of (n,) blocks, zero-padded if the stream is shorter."""
+    position = 0
+    for block in blocks:
+        piece = block[max(start - position, 0) : max(stop - position, 0)]
+        position += len(block)
+        if len(piece):
+            yield piece
+    emitted = max(0, min(position, stop) - max(start, 0))
+    if emitted < stop - start:
+        yield np.zeros(stop - start - emitted, dtype=np.float32)
+
+
+def decompress(data: bytes, model: Codec | str | None = None, progress: bool = False,
+               start_s: float = 0.0, duration_s: float | None = None) -> Audio:
     """Decodes the bytes of a .snnc file to audio at the original rate, length and channel count.
 
     Args:
         data: the .snnc file.
         model: the model that wrote it (default: the shipped model named in the header).
         progress: show a progress bar on long inputs.
+        start_s, duration_s: decode only this part (seconds); only the chunks it needs are decoded.
 
     Raises:
         FormatError: damaged or foreign data. CodecError: the model does not match the file.
     """
-    header, blocks = decompress_from(io.BytesIO(bytes(data)), model, progress)
-    samples = np.concatenate(list(blocks), axis=-1) if header.num_samples else np.zeros((header.channels, 0))
+    header, blocks = decompress_from(io.BytesIO(bytes(data)), model, progress, start_s, duration_s)
+    parts = list(blocks)
+    samples = np.concatenate(parts, axis=-1) if parts else np.zeros((header.channels, 0), np.float32)
     return Audio(samples.astype(np.float32, copy=False), header.sample_rate)
 
 
-def decompress_file(input_path, output_path, model: Codec | str | None = None, progress: bool = False) -> Header:
+def decompress_file(input_path, output_path, model: Codec | str | None = None, progress: bool = False,
+                    start_s: float = 0.0, duration_s: float | None = None) -> Header:
     """Decodes a .snnc file (a path or a readable binary stream) into an audio file (wav, flac or ogg),
     streaming; the output appears only when complete."""
     fmt = output_format(output_path)
     opened = contextlib.nullcontext(input_path) if hasattr(input_path, "read") else open_snnc(input_path)
     with opened as source:
-        header, blocks = decompress_from(source, model, progress)
+        header, blocks = decompress_from(source, model, progress, start_s, duration_s)
         with atomic_output(output_path) as tmp:
             sink = AudioSink(tmp, header.sample_rate, header.channels, fmt)
             try:

@@ -81,11 +81,12 @@ def decompress_cmd(args: argparse.Namespace) -> None:
 
     def work(job):
         with writable_path(job.output, ".wav") as out:
-            if job.input == STDIO:
-                header = api.decompress_file(sys.stdin.buffer, out, model=args.model, progress=True)
-            else:
-                header = api.decompress_file(job.input, out, model=args.model, progress=True)
-        duration_s = header.num_samples / header.sample_rate
+            source = sys.stdin.buffer if job.input == STDIO else job.input
+            header = api.decompress_file(source, out, model=args.model, progress=True, start_s=args.start,
+                                         duration_s=args.duration)
+        duration_s = header.num_samples / header.sample_rate - args.start
+        if args.duration is not None:
+            duration_s = min(duration_s, args.duration)
         _status(f"{job.output}: {duration_s:.2f} s, {header.sample_rate} Hz, {header.channels} channel(s)",
                 to_stdout)
         return duration_s
@@ -198,6 +199,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="IN.snnc [OUT.wav|.flac|.ogg], or several files, folders or globs; '-' for stdin/stdout")
     p.add_argument("-o", "--out-dir", default=None, help="folder for the outputs (default: beside each input)")
     p.add_argument("--model", default=None, help="needed only for models that do not ship with snn_codec")
+    p.add_argument("--start", type=float, default=0.0, help="decode from this time (seconds); skips earlier chunks")
+    p.add_argument("--duration", type=float, default=None, help="decode only this many seconds")
     p.add_argument("--force", action="store_true", help="overwrite existing outputs")
     p.set_defaults(command=decompress_cmd)
 

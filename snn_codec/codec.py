@@ -35,20 +35,23 @@ class Window:
     hi: int
 
 
-def windows(total_frames: int, context_frames: int) -> Iterator[Window]:
-    for start in range(0, total_frames, WINDOW_FRAMES):
-        stop = min(start + WINDOW_FRAMES, total_frames)
-        yield Window(start, stop, max(0, start - context_frames), min(total_frames, stop + context_frames))
+def windows(total_frames: int, context_frames: int, window_frames: int) -> list[Window]:
+    """The inference windows of a stream of `total_frames` frames, in order."""
+    result = []
+    for start in range(0, total_frames, window_frames):
+        stop = min(start + window_frames, total_frames)
+        result.append(Window(start, stop, max(0, start - context_frames), min(total_frames, stop + context_frames)))
+    return result
 
 
 class _Buffer:
     """A sliding buffer over a stream of arrays along their last axis, addressed by global index."""
 
-    def __init__(self, source: Iterable[np.ndarray], total: int, leading: tuple[int, ...], dtype):
+    def __init__(self, source: Iterable[np.ndarray], total: int, leading: tuple[int, ...], dtype, offset: int = 0):
         self.source, self.total = iter(source), total
         self.parts: list[np.ndarray] = []
-        self.start = 0  # global index of the first kept item
-        self.end = 0  # global index after the last received item
+        self.start = offset  # global index of the first kept item
+        self.end = offset  # global index after the last received item
         self.empty = np.zeros((*leading, 0), dtype=dtype)
 
     def get(self, lo: int, hi: int) -> np.ndarray:
@@ -78,6 +81,7 @@ class Codec(nn.Module):
         validate_model_config(config)
         self.config = config
         self.hop_length = config.hop_length
+        self.window_frames = WINDOW_FRAMES
         options = {k: v for k, v in config.bottleneck.items() if k != "kind"}
         self.encoder = Encoder(config)
         self.bottleneck = build_bottleneck(config.bottleneck["kind"], config.latent_dim, **options)
@@ -105,7 +109,7 @@ class Codec(nn.Module):
         hop, total = self.hop_length, self.num_frames(num_samples)
         audio = _Buffer(blocks, num_samples, (), np.float32)
         state = None
-        for w in windows(total, self.encoder.context_frames):
+        for w in windows(total, self.encoder.context_frames, self.window_frames):
             segment = np.zeros((w.hi - w.lo) * hop, dtype=np.float32)
             available = audio.get(w.lo * hop, min(w.hi * hop, num_samples))
             segment[: available.shape[-1]] = available
@@ -116,15 +120,25 @@ class Codec(nn.Module):
             audio.drop_before(max(0, w.stop - self.encoder.context_frames) * hop)
 
     @torch.inference_mode()
-    def decode_stream(self, chunks: Iterable[np.ndarray], num_frames: int) -> Iterator[np.ndarray]:
-        """Events in chunks of any size, `num_frames` in all -> mono audio per window at the model's rate."""
-        hop = self.hop_length
-        events = _Buffer(chunks, num_frames, (self.units,), np.bool_)
-        for w in windows(num_frames, self.decoder.context_frames):
+    def decode_stream(
+        self, chunks: Iterable[np.ndarray], num_frames: int, first_frame: int = 0, window_range: range | None = None
+    ) -> Iterator[np.ndarray]:
+        """Events in chunks of any size -> mono audio per window at the model's rate.
+
+        Args:
+            chunks: (N, frames) bool blocks, starting at frame `first_frame` of a stream of `num_frames`.
+            window_range: which windows to decode (default all); the chunks must cover them and their context.
+        """
+        hop, context = self.hop_length, self.decoder.context_frames
+        events = _Buffer(chunks, num_frames, (self.units,), np.bool_, offset=first_frame)
+        selected = windows(num_frames, context, self.window_frames)
+        if window_range is not None:
+            selected = [selected[i] for i in window_range]
+        for w in selected:
             z = self.bottleneck.decode(torch.from_numpy(events.get(w.lo, w.hi))[None])
             audio = self.decoder(z)[0, 0]
             yield audio[(w.start - w.lo) * hop : (w.stop - w.lo) * hop].numpy()
-            events.drop_before(max(0, w.stop - self.decoder.context_frames))
+            events.drop_before(max(0, w.stop - context))
 
     def encode(self, audio: Tensor) -> Tensor:
         """Mono audio (S,) at the model's rate -> events (N, T) bool, T = ceil(S / hop_length)."""

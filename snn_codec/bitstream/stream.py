@@ -224,28 +224,42 @@ class ContainerReader:
     def header(self) -> Header:
         return self.stream.header
 
-    def chunks(self) -> Iterator[tuple[EventCoder, np.ndarray]]:
-        """Yields (coder, events (N, frames) bool) for every chunk, then checks nothing follows."""
+    def chunks(self, first: int = 0, stop: int | None = None) -> Iterator[tuple[EventCoder, np.ndarray]]:
+        """Yields (coder, events (N, frames) bool) for chunks `first` .. `stop` - 1 (default: to the end).
+
+        Chunks before `first` are skipped by their lengths, without decoding them (seeking when the
+        source can). Reading to the end also checks that nothing follows the last chunk.
+        """
         header = self.stream.header
         if self._v1_payload is not None:
             coder = self.coder_by_id(header.coder_id)
-            yield coder, coder.decode(self._v1_payload, header.num_units, header.num_frames)
+            if first == 0 and header.num_frames:
+                yield coder, coder.decode(self._v1_payload, header.num_units, header.num_frames)
             return
-        for index in range(self.stream.num_chunks):
-            frames = self.stream.frames_in_chunk(index)
-            head = _read_exactly(self.source, _CHUNK.size, f"chunk {index}")
-            coder_id, length = _CHUNK.unpack(head)
-            if length > max_payload(header.num_units, frames):
-                raise FormatError(f"corrupted: chunk {index} declares {length} bytes, more than any coder writes")
-            payload = _read_exactly(self.source, length, f"chunk {index}")
-            self.payload_bytes += length
-            (stored,) = _CRC.unpack(_read_exactly(self.source, _CRC.size, f"chunk {index}"))
-            if zlib.crc32(head + payload) != stored:
-                raise FormatError(f"corrupted: checksum mismatch in chunk {index}; the .snnc file was damaged")
-            if header.coder_id not in (AUTO, coder_id):
-                raise FormatError(f"corrupted: chunk {index} uses coder {coder_id}, the header says {header.coder_id}")
+        last = self.stream.num_chunks if stop is None else min(stop, self.stream.num_chunks)
+        for index in range(min(first, last)):
+            self._read_chunk(index, skip=True)
+        for index in range(first, last):
+            coder_id, payload = self._read_chunk(index)
             coder = self.coder_by_id(coder_id)
-            yield coder, coder.decode(payload, header.num_units, frames)
-        if self.source.read(1):
+            yield coder, coder.decode(payload, header.num_units, self.stream.frames_in_chunk(index))
+        if stop is None and self.source.read(1):
             raise FormatError("corrupted: unexpected bytes after the last chunk of the .snnc file")
 
+    def _read_chunk(self, index: int, skip: bool = False) -> tuple[int, bytes]:
+        header, frames = self.stream.header, self.stream.frames_in_chunk(index)
+        head = _read_exactly(self.source, _CHUNK.size, f"chunk {index}")
+        coder_id, length = _CHUNK.unpack(head)
+        if length > max_payload(header.num_units, frames):
+            raise FormatError(f"corrupted: chunk {index} declares {length} bytes, more than any coder writes")
+        if header.coder_id not in (AUTO, coder_id):
+            raise FormatError(f"corrupted: chunk {index} uses coder {coder_id}, the header says {header.coder_id}")
+        if skip and self.source.seekable():
+            self.source.seek(length + _CRC.size, 1)
+            return coder_id, b""
+        payload = _read_exactly(self.source, length, f"chunk {index}")
+        (stored,) = _CRC.unpack(_read_exactly(self.source, _CRC.size, f"chunk {index}"))
+        if zlib.crc32(head + payload) != stored:
+            raise FormatError(f"corrupted: checksum mismatch in chunk {index}; the .snnc file was damaged")
+        self.payload_bytes += length
+        return coder_id, payload

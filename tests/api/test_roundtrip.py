@@ -121,18 +121,47 @@ def test_a_non_model_file_is_refused(tmp_path):
 def test_the_bitstream_does_not_depend_on_how_the_input_is_read(tiny_codec, make_audio, tmp_path, monkeypatch, block):
     import soundfile as sf
 
-    import snn_codec.codec as codec_module
     import snn_codec.streaming as streaming
 
     audio = make_audio(7.0, 22050, channels=2)
     sf.write(tmp_path / "in.flac", audio.T, 22050)
     reference = snn_codec.compress(audio, 22050, model=tiny_codec)
     monkeypatch.setattr(streaming, "BLOCK_SAMPLES", block)
-    monkeypatch.setattr(codec_module, "WINDOW_FRAMES", 60)  # several windows and chunks in 7 s
+    tiny_codec.window_frames = 60  # several windows and chunks in 7 s
     snn_codec.compress_file(tmp_path / "in.flac", tmp_path / "out.snnc", model=tiny_codec)
     streamed = (tmp_path / "out.snnc").read_bytes()
     assert snn_codec.inspect(streamed).events == snn_codec.inspect(reference).events
     assert snn_codec.decompress(streamed, model=tiny_codec).samples.shape == audio.shape
-    monkeypatch.setattr(codec_module, "WINDOW_FRAMES", 1500)
+    tiny_codec.window_frames = 1500
     snn_codec.compress_file(tmp_path / "in.flac", tmp_path / "out.snnc", model=tiny_codec)
     assert (tmp_path / "out.snnc").read_bytes() == reference
+
+
+@pytest.mark.parametrize("sample_rate", [8000, 22050])
+@pytest.mark.parametrize("start_s,duration_s", [(0.0, 0.5), (1.37, 0.8), (2.9, 5.0), (4.0, 0.0)])
+def test_a_part_decodes_like_the_same_samples_of_the_whole(tiny_codec, make_audio, sample_rate, start_s, duration_s):
+    tiny_codec.window_frames = 10  # 0.2 s windows and chunks, so a part skips many of them
+    audio = make_audio(3.3, sample_rate, channels=2)
+    data = snn_codec.compress(audio, sample_rate, model=tiny_codec)
+    whole = snn_codec.decompress(data, model=tiny_codec).samples
+    part = snn_codec.decompress(data, model=tiny_codec, start_s=start_s, duration_s=duration_s).samples
+    first = min(round(start_s * sample_rate), whole.shape[1])
+    expected = whole[:, first : first + round(duration_s * sample_rate)]
+    assert part.shape == expected.shape
+    tolerance = 1e-5 if sample_rate == tiny_codec.config.sample_rate else 2e-3
+    assert np.allclose(part, expected, atol=tolerance)
+
+
+def test_seeking_skips_chunks_without_reading_them(tiny_codec, make_audio):
+    import io
+
+    from snn_codec.bitstream import coder_by_id
+    from snn_codec.bitstream.stream import ContainerReader
+
+    tiny_codec.window_frames = 10
+    data = snn_codec.compress(make_audio(3.0, 8000), 8000, model=tiny_codec)
+    reader = ContainerReader(io.BytesIO(data), coder_by_id)
+    _, events = snn_codec.api.read_events(data)
+    tail = [chunk for _, chunk in reader.chunks(first=12)]
+    assert np.array_equal(np.concatenate(tail, axis=1), events[:, 120:])
+    assert reader.payload_bytes < snn_codec.inspect(data).payload_bytes / 2  # skipped chunks were not read

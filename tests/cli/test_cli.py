@@ -201,3 +201,13 @@ def test_pipes_through_stdin_and_stdout(tmp_path, wav, tiny_model_file):
                             f"{tmp_path / 'twice.wav'}", shell=True, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert sf.read(tmp_path / "twice.wav")[0].shape == back.shape
+
+
+def test_decompress_a_part(tmp_path, wav, tiny_model_file, capsys):
+    snnc = tmp_path / "in.snnc"
+    assert run(capsys, "compress", wav, snnc, "--model", tiny_model_file)[0] == 0
+    code, _, err = run(capsys, "decompress", snnc, tmp_path / "part.wav", "--start", "0.5", "--duration", "0.25",
+                       "--model", tiny_model_file)
+    assert code == 0, err
+    part, rate = sf.read(tmp_path / "part.wav")
+    assert rate == 44100 and part.shape == (round(0.25 * 44100), 2)

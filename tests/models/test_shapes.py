@@ -7,7 +7,6 @@ from dataclasses import replace
 import pytest
 import torch
 
-import snn_codec.codec as codec_module
 from snn_codec.codec import Codec
 from snn_codec.models.layers import split_hop
 
@@ -48,14 +47,14 @@ def test_encode_decode_any_length(tiny_config, decoder, num_samples):
 
 
 @pytest.mark.parametrize("decoder", ["istft", "conv"])
-def test_windowed_inference_equals_a_single_pass(tiny_config, decoder, monkeypatch):
+def test_windowed_inference_equals_a_single_pass(tiny_config, decoder):
     """Windows carry enough context that cutting the file anywhere changes nothing."""
     codec = build(tiny_config, decoder)
     audio = torch.randn(37 * codec.hop_length)
     whole_events = codec.encode(audio)
     whole_audio = codec.decode(whole_events)
     assert torch.equal(whole_events, codec(audio.view(1, 1, -1)).bottleneck.events[0])
-    monkeypatch.setattr(codec_module, "WINDOW_FRAMES", 5)
+    codec.window_frames = 5
     assert torch.equal(codec.encode(audio), whole_events)
     assert torch.allclose(codec.decode(whole_events), whole_audio, atol=1e-5)
 
