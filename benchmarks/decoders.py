@@ -30,10 +30,11 @@ from snn_codec.eval.metrics import quality_report  # noqa: E402
 
 
 def decode_speed(codec, seconds: float = 60.0) -> float:
+    threads = torch.get_num_threads()
     torch.set_num_threads(1)
     events = torch.rand(codec.units, int(seconds * codec.config.frame_rate)) < 0.4
     speed = seconds / best_time(lambda: codec.decode(events))
-    torch.set_num_threads(2)
+    torch.set_num_threads(threads)
     return speed
 
 
