@@ -211,3 +211,22 @@ def test_decompress_a_part(tmp_path, wav, tiny_model_file, capsys):
     assert code == 0, err
     part, rate = sf.read(tmp_path / "part.wav")
     assert rate == 44100 and part.shape == (round(0.25 * 44100), 2)
+
+
+def test_synth_piano_builds_a_corpus(tmp_path, capsys):
+    import shutil
+
+    if shutil.which("fluidsynth") is None:
+        pytest.skip("fluidsynth is not installed (scripts/install_system_deps.sh installs it)")
+    code, out, err = run(capsys, "data", "synth-piano", "--out", tmp_path / "corpus", "--pieces", "2",
+                         "--duration", "2", "--validation-fraction", "0.5")
+    assert code == 0, err
+    manifest = json.loads((tmp_path / "corpus" / "manifest.json").read_text())
+    assert len(list((tmp_path / "corpus" / "train").glob("*.flac"))) == 1
+    assert len(list((tmp_path / "corpus" / "validation").glob("*.json"))) == 1
+    assert manifest
+
+
+def test_synth_piano_refuses_the_reserved_soundfont(tmp_path, capsys):
+    code, _, err = run(capsys, "data", "synth-piano", "--out", tmp_path / "c", "--soundfonts", "musescore_general")
+    assert code == 1 and "reserved" in err
