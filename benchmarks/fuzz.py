@@ -28,7 +28,7 @@ def main() -> None:
     args = parser.parse_args()
     start = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "tests/bitstream/test_fuzz.py", "tests/bitstream/test_stream.py", "-q",
+        [sys.executable, "-m", "pytest", "tests/bitstream/test_fuzz.py", "tests/bitstream/test_stream.py",
          "-p", "no:warnings", "--hypothesis-seed=0"],
         cwd=ROOT, env={**os.environ, "SNN_FUZZ_SCALE": str(args.scale)}, capture_output=True, text=True,
     )
