@@ -98,8 +98,8 @@ def _source(audio, sample_rate: int | None) -> AudioSource:
 
 
 def _windows_bar(items: Iterator, windows: int, label: str, progress: bool) -> Iterator:
-    total = windows
-    return tqdm(items, total=total, desc=label, unit="window", disable=not progress or total < 2, leave=False)
+    """A progress bar over inference windows, shown only for inputs longer than one window."""
+    return tqdm(items, total=windows, desc=label, unit="window", disable=not progress or windows < 2, leave=False)
 
 
 def compress_to(source: AudioSource, out: BinaryIO, codec: Codec, coder: str = "auto", progress: bool = False) -> int:

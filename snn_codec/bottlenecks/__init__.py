@@ -6,11 +6,16 @@ import inspect
 from typing import Any
 
 from snn_codec.bottlenecks.base import Bottleneck, BottleneckOutput, State, spike_stats
+from snn_codec.bottlenecks.norse_neurons import NorseLIF
+from snn_codec.bottlenecks.snntorch_neurons import SnnTorchLeaky, SnnTorchSynaptic
 from snn_codec.bottlenecks.threshold import ThresholdBottleneck
 from snn_codec.errors import ConfigError
 
 BOTTLENECKS: dict[str, type[Bottleneck]] = {
     "threshold": ThresholdBottleneck,
+    "snntorch_leaky": SnnTorchLeaky,
+    "snntorch_synaptic": SnnTorchSynaptic,
+    "norse_lif": NorseLIF,
 }
 
 
