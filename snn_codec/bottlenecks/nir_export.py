@@ -1,0 +1,114 @@
+"""Export a spiking bottleneck to NIR (the Neuromorphic Intermediate Representation).
+
+The graph is input -> Affine -> neuron -> output, for the bottleneck in eval mode:
+
+- Affine: the 1x1 projection with the BatchNorm folded in. With s = gamma / sqrt(running_var + eps),
+  W' = s * W and b' = s * (b - running_mean) + beta_bn; for LIF neurons the input gain of the
+  discrete model (below) is folded in as well, so every neuron node has r = 1 (or w_in = r = ...).
+- Neuron: nir.Threshold for the reference; nir.LIF for SnnTorchLeaky and NorseLIF; nir.CubaLIF for
+  SnnTorchSynaptic.
+
+NIR neurons are continuous-time: tau dv/dt = (v_leak - v) + r * I. A simulator that takes forward-Euler
+steps of dt (what Norse's and snnTorch's importers do) gets v[t] = (1 - dt/tau) v[t-1] + (dt/tau) r I[t],
+so a per-frame decay beta is exported as tau = dt / (1 - beta) and the gain 1 / (1 - beta) goes into the
+Affine; the exact-exponential reading, beta = exp(-dt / tau), would give a different tau. Hence the
+graph is exact for the `dt` passed to `bottleneck_to_nir` only:
+
+- Norse: `norse.torch.from_nir(graph, dt=dt)` with the same dt (default 0.02 s = one frame at 50 Hz).
+  Norse's LIF importer ignores `r`, which is why the gain lives in the Affine and r = 1.
+- snnTorch: `import_from_nir` hard-codes dt = 1e-4, so export with `dt=1e-4` for it. It also folds
+  the LIF's dt / tau into the threshold (threshold / (1 - beta)), which needs one beta and one
+  threshold for all neurons, and it has no Threshold node (the reference does not import there).
+
+What cannot be exported exactly, and raises ConfigError: "subtract" and "none" resets (NIR neurons
+reset to v_reset; our "zero" reset is v_reset = 0). Equal spikes are exact in real arithmetic; in
+float32 the folded BatchNorm and the rearranged update round differently by a few ulps, so a spike can
+flip only when a membrane lies within about 1e-6 of its threshold.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from snn_codec.bottlenecks.base import Bottleneck
+from snn_codec.errors import ConfigError
+
+FRAME_PERIOD_S = 0.02  # 1 / 50 Hz
+
+
+def folded_affine(bottleneck: Bottleneck) -> tuple[np.ndarray, np.ndarray]:
+    """The projection and eval-mode BatchNorm as one affine map: W' (N, C), b' (N,)."""
+    conv, norm = bottleneck.project, bottleneck.norm
+    with torch.no_grad():
+        weight = conv.weight[..., 0].double()  # (N, C)
+        bias = conv.bias.double() if conv.bias is not None else torch.zeros(weight.shape[0], dtype=torch.float64)
+        scale = norm.weight.double() / torch.sqrt(norm.running_var.double() + norm.eps)
+        folded_w = scale[:, None] * weight
+        folded_b = scale * (bias - norm.running_mean.double()) + norm.bias.double()
+    return folded_w.numpy(), folded_b.numpy()
+
+
+def _per_neuron(value: torch.Tensor, units: int) -> np.ndarray:
+    return value.detach().double().expand(units).numpy().copy()
+
+
+def bottleneck_to_nir(bottleneck: Bottleneck, dt: float = FRAME_PERIOD_S):
+    """Exports a bottleneck (threshold, snntorch_leaky, snntorch_synaptic, norse_lif) as a nir.NIRGraph.
+
+    Args:
+        bottleneck: the bottleneck; its eval-mode computation is exported (BatchNorm running stats).
+        dt: the step, in seconds, of the simulator that will run the graph (see the module docstring).
+
+    Returns:
+        nir.NIRGraph with nodes "input", "affine", "neuron", "output"; write it with `nir.write`.
+    """
+    import nir
+
+    from snn_codec.bottlenecks.norse_neurons import NorseLIF
+    from snn_codec.bottlenecks.snntorch_neurons import SnnTorchLeaky, SnnTorchSynaptic
+    from snn_codec.bottlenecks.threshold import ThresholdBottleneck
+
+    units = bottleneck.units
+    weight, bias = folded_affine(bottleneck)
+    if getattr(bottleneck, "reset", "zero") != "zero":
+        raise ConfigError(
+            f"NIR neurons reset to a value: only reset='zero' exports exactly, not {bottleneck.reset!r}"
+        )
+    zeros = np.zeros(units)
+    if isinstance(bottleneck, ThresholdBottleneck):
+        neuron = nir.Threshold(threshold=zeros)
+    elif isinstance(bottleneck, (SnnTorchLeaky, NorseLIF)):
+        if isinstance(bottleneck, SnnTorchLeaky):
+            beta = _per_neuron(bottleneck.neuron.beta.clamp(0, 1), units)
+            threshold = _per_neuron(bottleneck.neuron.threshold, units)
+        else:
+            beta = _per_neuron(bottleneck.beta, units)
+            threshold = _per_neuron(bottleneck.neuron.p.v_th, units)
+        gain = 1.0 / (1.0 - beta)
+        weight, bias = gain[:, None] * weight, gain * bias
+        neuron = nir.LIF(tau=dt * gain, r=np.ones(units), v_leak=zeros, v_threshold=threshold, v_reset=zeros)
+    elif isinstance(bottleneck, SnnTorchSynaptic):
+        alpha = _per_neuron(bottleneck.neuron.alpha.clamp(0, 1), units)
+        beta = _per_neuron(bottleneck.neuron.beta.clamp(0, 1), units)
+        # i += dt/tau_syn (w_in x - i) and v += dt/tau_mem (r i - v) equal syn = alpha syn + x and
+        # U = beta U + syn when w_in = tau_syn / dt and r = tau_mem / dt
+        neuron = nir.CubaLIF(
+            tau_syn=dt / (1.0 - alpha),
+            tau_mem=dt / (1.0 - beta),
+            r=1.0 / (1.0 - beta),
+            v_leak=zeros,
+            v_threshold=_per_neuron(bottleneck.neuron.threshold, units),
+            v_reset=zeros,
+            w_in=1.0 / (1.0 - alpha),
+        )
+    else:
+        raise ConfigError(f"no NIR export for {type(bottleneck).__name__}")
+    nodes = {
+        "input": nir.Input(input_type={"input": np.array([weight.shape[1]])}),
+        "affine": nir.Affine(weight=weight.astype(np.float32), bias=bias.astype(np.float32)),
+        "neuron": neuron,
+        "output": nir.Output(output_type={"output": np.array([units])}),
+    }
+    edges = [("input", "affine"), ("affine", "neuron"), ("neuron", "output")]
+    return nir.NIRGraph(nodes=nodes, edges=edges)

@@ -1,0 +1,198 @@
+"""snnTorch adapters: leaky integrate-and-fire neurons whose time steps are the latent frames.
+
+Each adapter projects the latent frames to an input current, I = BN(Conv1d_1x1(latent)) (B, N, T), like
+the threshold reference, then runs an snnTorch neuron over the T frames. snnTorch conventions are
+hidden here: `init_hidden=False`, the membrane comes from and goes back to our `state` dict, and the
+process-wide `SpikingNeuron.instances` list does not keep our neurons alive.
+
+snnTorch's default `reset_delay=True` applies the reset of a spike at the *next* step, using the
+membrane it returns (which is the pre-reset one); so spikes depend only on that membrane and a
+chunked stream equals a single pass.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from snn_codec.bottlenecks.base import Bottleneck, BottleneckOutput, State, spike_stats
+from snn_codec.bottlenecks.surrogate import SurrogateSpike
+from snn_codec.errors import ConfigError
+
+RESETS = ("subtract", "zero", "none")
+
+
+def check_decay(name: str, value: float) -> float:
+    """A per-frame decay must lie in [0, 1): 0 is memoryless, 1 would never forget."""
+    if not 0.0 <= value < 1.0:
+        raise ConfigError(f"{name} must satisfy 0 <= {name} < 1 (per-frame decay), got {value}")
+    return float(value)
+
+
+def check_neuron_options(units: int, threshold: float, reset: str) -> None:
+    if units < 1:
+        raise ConfigError(f"units must be a positive integer, got {units}")
+    if threshold < 0:
+        raise ConfigError(f"threshold must be >= 0, got {threshold}")
+    if reset not in RESETS:
+        raise ConfigError(f"unknown reset {reset!r}; choose from {list(RESETS)}")
+
+
+def spiking_output(spikes: Tensor, state: State) -> BottleneckOutput:
+    """BottleneckOutput for (B, N, T) float spikes carrying the surrogate gradient."""
+    events = spikes.detach() > 0
+    return BottleneckOutput(z=spikes, events=events, aux_loss=spikes.mean(), stats=spike_stats(events), state=state)
+
+
+def _detach_from_instances(neuron: nn.Module) -> None:
+    """snnTorch appends every neuron to a class-level list (for `snntorch.utils.reset`); drop ours."""
+    from snntorch._neurons.neurons import SpikingNeuron
+
+    SpikingNeuron.instances[:] = [n for n in SpikingNeuron.instances if n is not neuron]
+
+
+class SnnTorchLeaky(Bottleneck):
+    """First-order LIF (`snntorch.Leaky`) over the latent frames.
+
+    With I[t] the projected current, beta the per-frame membrane decay (0 <= beta < 1; beta =
+    exp(-dt / tau_mem) for a membrane time constant tau_mem and frame period dt) and theta the threshold:
+
+        U[t] = beta * U'[t-1] + I[t]        S[t] = H(U[t] - theta)
+
+    where U'[t-1] is U[t-1] after the reset of S[t-1]: "zero": U' = (1 - S) * U; "subtract": the
+    un-decayed theta is removed, U[t] = beta * U[t-1] + I[t] - theta * S[t-1]; "none": U' = U.
+    beta = 0 with reset "zero" or "none" is the memoryless threshold model S[t] = H(I[t] - theta).
+
+    Args:
+        latent_dim: channels C of the encoder output.
+        units: number of neurons N (bits per frame).
+        beta: per-frame membrane decay, 0 <= beta < 1.
+        threshold: firing threshold theta (>= 0).
+        reset: "zero" (default: the only one NIR's LIF can express), "subtract" or "none".
+        learn_beta: learn one beta per neuron.
+        learn_threshold: learn one threshold per neuron.
+        surrogate: "triangle", "fast_sigmoid" or "arctan" (see surrogate.py).
+    """
+
+    def __init__(
+        self,
+        latent_dim: int,
+        units: int = 64,
+        beta: float = 0.9,
+        threshold: float = 1.0,
+        reset: str = "zero",
+        learn_beta: bool = False,
+        learn_threshold: bool = False,
+        surrogate: str = "triangle",
+    ):
+        super().__init__()
+        import snntorch
+
+        check_neuron_options(units, threshold, reset)
+        self.units = units
+        self.reset = reset
+        self.project = nn.Conv1d(latent_dim, units, kernel_size=1)
+        self.norm = nn.BatchNorm1d(units)
+        # per-neuron tensors: learnable per neuron, and what snnTorch's NIR export expects
+        self.neuron = snntorch.Leaky(
+            beta=torch.full((units,), check_decay("beta", beta)),
+            threshold=torch.full((units,), float(threshold)),
+            spike_grad=SurrogateSpike(surrogate),
+            init_hidden=False,
+            learn_beta=learn_beta,
+            learn_threshold=learn_threshold,
+            reset_mechanism=reset,
+        )
+        _detach_from_instances(self.neuron)
+
+    def forward(self, latent: Tensor, state: State | None = None) -> BottleneckOutput:
+        """latent (B, C, T) -> spikes (B, N, T); state {"mem": (B, N)} (pre-reset membrane)."""
+        current = self.norm(self.project(latent))  # (B, N, T)
+        mem = state["mem"] if state else current.new_zeros(current.shape[:2])
+        spikes = []
+        try:
+            for t in range(current.shape[-1]):
+                spk, mem = self.neuron(current[..., t], mem)
+                spikes.append(spk)
+        finally:
+            self.neuron.mem = torch.zeros(0)  # snnTorch caches the last membrane on the module
+        return spiking_output(torch.stack(spikes, dim=-1), {"mem": mem})
+
+    def decode(self, events: Tensor) -> Tensor:
+        return events.to(torch.get_default_dtype())
+
+
+class SnnTorchSynaptic(Bottleneck):
+    """Current-based LIF (`snntorch.Synaptic`): a decaying synaptic current feeds the membrane.
+
+        syn[t] = alpha * syn'[t-1] + I[t]     U[t] = beta * U'[t-1] + syn[t]     S[t] = H(U[t] - theta)
+
+    alpha and beta are the per-frame decays of the synaptic current and the membrane (alpha =
+    exp(-dt / tau_syn)). Built with `reset_delay=False`: a spike resets U at once (U' = 0 for "zero",
+    U' = U - theta for "subtract") and leaves syn alone, as NIR's CubaLIF and Norse do; snnTorch's
+    delayed "zero" reset would also clear syn and drop the next frame's input. The state holds the
+    post-reset membrane.
+
+    Args:
+        latent_dim: channels C of the encoder output.
+        units: number of neurons N (bits per frame).
+        alpha: per-frame synaptic-current decay, 0 <= alpha < 1.
+        beta: per-frame membrane decay, 0 <= beta < 1.
+        threshold: firing threshold theta (>= 0).
+        reset: "zero", "subtract" or "none".
+        learn_alpha, learn_beta, learn_threshold: learn one value per neuron.
+        surrogate: "triangle", "fast_sigmoid" or "arctan".
+    """
+
+    def __init__(
+        self,
+        latent_dim: int,
+        units: int = 64,
+        alpha: float = 0.5,
+        beta: float = 0.9,
+        threshold: float = 1.0,
+        reset: str = "zero",
+        learn_alpha: bool = False,
+        learn_beta: bool = False,
+        learn_threshold: bool = False,
+        surrogate: str = "triangle",
+    ):
+        super().__init__()
+        import snntorch
+
+        check_neuron_options(units, threshold, reset)
+        self.units = units
+        self.reset = reset
+        self.project = nn.Conv1d(latent_dim, units, kernel_size=1)
+        self.norm = nn.BatchNorm1d(units)
+        self.neuron = snntorch.Synaptic(
+            alpha=torch.full((units,), check_decay("alpha", alpha)),
+            beta=torch.full((units,), check_decay("beta", beta)),
+            threshold=torch.full((units,), float(threshold)),
+            spike_grad=SurrogateSpike(surrogate),
+            init_hidden=False,
+            learn_alpha=learn_alpha,
+            learn_beta=learn_beta,
+            learn_threshold=learn_threshold,
+            reset_mechanism=reset,
+            reset_delay=False,
+        )
+        _detach_from_instances(self.neuron)
+
+    def forward(self, latent: Tensor, state: State | None = None) -> BottleneckOutput:
+        """latent (B, C, T) -> spikes (B, N, T); state {"syn": (B, N), "mem": (B, N)}."""
+        current = self.norm(self.project(latent))  # (B, N, T)
+        zeros = current.new_zeros(current.shape[:2])
+        syn, mem = (state["syn"], state["mem"]) if state else (zeros, zeros)
+        spikes = []
+        try:
+            for t in range(current.shape[-1]):
+                spk, syn, mem = self.neuron(current[..., t], syn, mem)
+                spikes.append(spk)
+        finally:
+            self.neuron.syn = torch.zeros(0)
+            self.neuron.mem = torch.zeros(0)
+        return spiking_output(torch.stack(spikes, dim=-1), {"syn": syn, "mem": mem})
+
+    def decode(self, events: Tensor) -> Tensor:
+        return events.to(torch.get_default_dtype())
