@@ -28,8 +28,14 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from snn_codec.bottlenecks.base import Bottleneck, BottleneckOutput, State
-from snn_codec.bottlenecks.snntorch_neurons import check_decay, check_neuron_options, spiking_output
+from snn_codec.bottlenecks.base import (
+    Bottleneck,
+    BottleneckOutput,
+    State,
+    check_decay,
+    check_neuron_options,
+    spiking_output,
+)
 from snn_codec.errors import ConfigError
 
 # our surrogate name -> Norse's `method` with the same derivative at alpha = 1:

@@ -15,34 +15,16 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from snn_codec.bottlenecks.base import Bottleneck, BottleneckOutput, State, spike_stats
+from snn_codec.bottlenecks.base import (
+    Bottleneck,
+    BottleneckOutput,
+    State,
+    check_decay,
+    check_neuron_options,
+    spiking_output,
+)
 from snn_codec.bottlenecks.surrogate import SurrogateSpike
 from snn_codec.errors import ConfigError
-
-RESETS = ("subtract", "zero", "none")
-
-
-def check_decay(name: str, value: float) -> float:
-    """A per-frame decay must lie in [0, 1): 0 is memoryless, 1 would never forget."""
-    if not 0.0 <= value < 1.0:
-        raise ConfigError(f"{name} must satisfy 0 <= {name} < 1 (per-frame decay), got {value}")
-    return float(value)
-
-
-def check_neuron_options(units: int, threshold: float, reset: str) -> None:
-    if units < 1:
-        raise ConfigError(f"units must be a positive integer, got {units}")
-    if threshold < 0:
-        raise ConfigError(f"threshold must be >= 0, got {threshold}")
-    if reset not in RESETS:
-        raise ConfigError(f"unknown reset {reset!r}; choose from {list(RESETS)}")
-
-
-def spiking_output(spikes: Tensor, state: State) -> BottleneckOutput:
-    """BottleneckOutput for (B, N, T) float spikes carrying the surrogate gradient."""
-    events = spikes.detach() > 0
-    return BottleneckOutput(z=spikes, events=events, aux_loss=spikes.mean(), stats=spike_stats(events), state=state)
-
 
 def _detach_from_instances(neuron: nn.Module) -> None:
     """snnTorch appends every neuron to a class-level list (for `snntorch.utils.reset`); drop ours."""

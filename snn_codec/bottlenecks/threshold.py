@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from snn_codec.bottlenecks.base import Bottleneck, BottleneckOutput, State, spike_stats
+from snn_codec.bottlenecks.base import Bottleneck, BottleneckOutput, State, spiking_output
 from snn_codec.bottlenecks.surrogate import triangle_spike
 
 
@@ -28,9 +28,7 @@ class ThresholdBottleneck(Bottleneck):
 
     def forward(self, latent: Tensor, state: State | None = None) -> BottleneckOutput:
         current = self.norm(self.project(latent))  # (B, N, T)
-        z = triangle_spike(current)
-        events = z.detach() > 0
-        return BottleneckOutput(z=z, events=events, aux_loss=z.mean(), stats=spike_stats(events), state={})
+        return spiking_output(triangle_spike(current), state={})
 
     def decode(self, events: Tensor) -> Tensor:
         return events.to(torch.get_default_dtype())
