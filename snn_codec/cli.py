@@ -178,6 +178,25 @@ def export_cmd(args: argparse.Namespace) -> None:
     print(f"model written: {export_checkpoint(args.run_dir, args.output, half=args.half)}")
 
 
+def export_nir_cmd(args: argparse.Namespace) -> None:
+    import nir
+
+    from snn_codec.audio import atomic_output
+    from snn_codec.bottlenecks.nir_export import bottleneck_to_nir
+    from snn_codec.model_io import load_model
+
+    codec = load_model(args.model)
+    out = Path(args.output)
+    if out.exists() and not args.force:
+        raise CodecError(f"{out} exists; pass --force to overwrite it")
+    dt = args.dt if args.dt is not None else 1.0 / codec.config.frame_rate
+    graph = bottleneck_to_nir(codec.bottleneck.eval(), dt=dt)
+    with atomic_output(out) as tmp:
+        nir.write(tmp, graph)
+    print(f"{out}: {codec.config.bottleneck['kind']} bottleneck of {codec.config.name} "
+          f"({codec.units} units, dt {dt:g} s) as NIR nodes {sorted(graph.nodes)}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from snn_codec import __version__
 
@@ -238,6 +257,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
     p.add_argument("--no-resume", action="store_true", help="start over even if the run folder has a checkpoint")
     p.set_defaults(command=train_cmd)
+
+    p = sub.add_parser("export-nir", help="the model's bottleneck (affine + neurons) as a NIR graph file")
+    p.add_argument("model", help="shipped model name or .safetensors path")
+    p.add_argument("output", help="the .nir file to write")
+    p.add_argument("--dt", type=float, default=None,
+                   help="simulation step in seconds the graph is exact for (default: one latent frame)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing output")
+    p.set_defaults(command=export_nir_cmd)
 
     p = sub.add_parser("export", help="a run's last checkpoint -> model .safetensors (+ .yaml), also mid-training")
     p.add_argument("run_dir")

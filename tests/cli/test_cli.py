@@ -230,3 +230,23 @@ def test_synth_piano_builds_a_corpus(tmp_path, capsys):
 def test_synth_piano_refuses_the_reserved_soundfont(tmp_path, capsys):
     code, _, err = run(capsys, "data", "synth-piano", "--out", tmp_path / "c", "--soundfonts", "musescore_general")
     assert code == 1 and "reserved" in err
+
+
+@pytest.mark.parametrize("kind,options", [("threshold", {}), ("snntorch_leaky", {"beta": 0.8})])
+def test_export_nir_writes_a_graph_nir_can_read(tmp_path, tiny_config, capsys, kind, options):
+    from dataclasses import replace
+
+    import nir
+    import torch
+
+    from snn_codec.codec import Codec
+    from snn_codec.model_io import save_model
+
+    torch.manual_seed(0)
+    config = replace(tiny_config, bottleneck={"kind": kind, "units": 8, **options})
+    model = save_model(Codec(config).eval(), tmp_path / f"{kind}.safetensors")
+    code, out, err = run(capsys, "export-nir", model, tmp_path / "b.nir")
+    assert code == 0, err
+    graph = nir.read(str(tmp_path / "b.nir"))
+    assert {"input", "output"} <= set(graph.nodes) and len(graph.nodes) == 4
+    assert run(capsys, "export-nir", model, tmp_path / "b.nir")[0] == 1  # no overwrite without --force
