@@ -8,6 +8,7 @@ from pathlib import Path
 
 from snn_codec import api
 from snn_codec.audio import atomic_output, load_audio, save_audio, to_mono
+from snn_codec.eval.cost import input_layer_cost
 from snn_codec.eval.metrics import quality_report
 from snn_codec.eval.plots import plot_round_trip
 from snn_codec.model_io import DEFAULT_MODEL, load_model
@@ -61,6 +62,7 @@ def run_demo(
         "events": info.events,
         "events_per_s": info.events_per_s,
         "firing_rate": info.firing_rate,
+        "bits_per_event": info.bits_per_event,
         "encode_realtime_x": info.duration_s / encode_s,
         "decode_realtime_x": info.duration_s / decode_s,
         **quality,
@@ -71,7 +73,11 @@ def run_demo(
           f"{codec.config.bottleneck['kind']} bottleneck)")
     print(f"compressed {snnc_path}: {info.total_bytes} bytes = {info.bitrate_kbps:.3f} kbps "
           f"({pcm_kbps / info.bitrate_kbps:.0f}x smaller than 16-bit PCM), coder {info.coder}")
-    print(f"events     {info.events} ({info.events_per_s:.0f}/s), firing rate {info.firing_rate:.1%}")
+    print(f"events     {info.events} ({info.events_per_s:.0f}/s), firing rate {info.firing_rate:.1%}, "
+          f"{info.bits_per_event:.2f} bits per event")
+    cost = input_layer_cost(codec.decoder, codec.units, codec.config.frame_rate, info.events_per_s)
+    print(f"synapses   {cost.synops_per_s / 1e6:.2f} M SynOps/s into the decoder vs {cost.dense_macs_per_s / 1e6:.2f} M "
+          f"MACs/s dense ({cost.event_energy_uj_per_s:.0f} vs {cost.dense_energy_uj_per_s:.0f} uJ/s, 45 nm estimate)")
     print(f"speed      encode {report['encode_realtime_x']:.0f}x, decode {report['decode_realtime_x']:.0f}x real time")
     quality_line = f"SI-SDR {quality['si_sdr_db']:.2f} dB, log-mel distance {quality['log_mel_db']:.2f} dB"
     if "visqol" in quality:
