@@ -99,12 +99,17 @@ def decompress_cmd(args: argparse.Namespace) -> None:
 def info_cmd(args: argparse.Namespace) -> None:
     from snn_codec import api
 
+    from snn_codec.model_io import shipped_config
+
     with api.open_snnc(args.input) as source:
         info = api.inspect_stream(source)
     header = info.header
+    config = shipped_config(header.model_id)
+    neuron = config.bottleneck["kind"] if config else "unknown (the model does not ship with snn_codec)"
     fields = {
         "file": args.input,
         "model": header.model_id,
+        "neuron_model": neuron,
         "weight_hash": header.weight_hash.hex(),
         "sample_rate_hz": header.sample_rate,
         "channels": header.channels,

@@ -25,6 +25,14 @@ def shipped_models() -> list[str]:
     return sorted(p.stem for p in PRETRAINED_DIR.glob("*.safetensors"))
 
 
+def shipped_config(name: str) -> ModelConfig | None:
+    """The config of a shipped model (read from its YAML, without loading weights), or None."""
+    path = PRETRAINED_DIR / f"{name}.yaml"
+    if name not in shipped_models() or not path.is_file():
+        return None
+    return from_dict(ModelConfig, yaml.safe_load(path.read_text()), str(path))
+
+
 def save_model(codec: Codec, path: str | os.PathLike, half: bool = False) -> Path:
     """Writes `path` (.safetensors) and the config beside it (.yaml). Returns the weights path.
 
