@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pytorch_lightning as pl
 import torch
 from pytorch_lightning.callbacks import ModelCheckpoint, TQDMProgressBar
 from pytorch_lightning.loggers import CSVLogger
-from torch.utils.data import DataLoader, Subset
+from torch.utils.data import DataLoader, Sampler, Subset
 
 from snn_codec.config import Config, save_config, to_dict
 from snn_codec.data.datasets import AudioCropDataset, dataset_files
@@ -39,15 +40,33 @@ def build_loaders(config: Config, start_step: int = 0) -> tuple[DataLoader, Data
         _segment_samples(data.validation_segment_s, config),
         random_crops=False,
     )
-    train_set = Subset(train_set, range(min(start_step * train.batch_size, len(train_set)), len(train_set)))
     if len(val_set) > data.validation_crops:
         picks = np.linspace(0, len(val_set) - 1, data.validation_crops).round().astype(int)
         val_set = Subset(val_set, picks.tolist())
     common = dict(num_workers=train.num_workers, persistent_workers=train.num_workers > 0)
+    resume_at = ContinueSampler(len(train_set), start_step * train.batch_size)
     return (
-        DataLoader(train_set, batch_size=train.batch_size, shuffle=False, drop_last=True, **common),
+        DataLoader(train_set, batch_size=train.batch_size, sampler=resume_at, drop_last=True, **common),
         DataLoader(val_set, batch_size=max(1, train.batch_size // 4), shuffle=False, **common),
     )
+
+
+class ContinueSampler(Sampler[int]):
+    """Indices `start` .. `total` - 1, in order, while reporting the full length.
+
+    Training crops are a fixed sequence (crop i is drawn from seed i), one epoch long. A resumed run
+    continues where it stopped: Lightning restores its batch counter and keeps counting up to the full
+    length, so the sampler skips the crops already used instead of replaying them.
+    """
+
+    def __init__(self, total: int, start: int):
+        self.total, self.start = total, min(start, total)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(range(self.start, self.total))
+
+    def __len__(self) -> int:
+        return self.total
 
 
 def _segment_samples(seconds: float, config: Config) -> int:

@@ -6,6 +6,7 @@ import json
 from dataclasses import replace
 
 import soundfile as sf
+import torch
 
 from snn_codec.config import Config, DataConfig, TrainConfig, load_config
 from snn_codec.model_io import load_model
@@ -83,3 +84,20 @@ def test_the_cli_trains_with_ddp_on_two_cpu_processes(tmp_path, tiny_config, mak
     assert "Starting with 2 processes" in result.stderr + result.stdout
     assert json.loads((tmp_path / "run" / "metrics.json").read_text())["step"] == 2
     assert load_model(tmp_path / "run" / "model.safetensors").units == tiny_config.bottleneck["units"]
+
+
+def test_a_resumed_run_continues_with_the_crops_it_has_not_used(tmp_path, tiny_config, make_audio):
+    from snn_codec.train.run import build_loaders
+
+    data_dir = tmp_path / "audio"
+    data_dir.mkdir()
+    sf.write(data_dir / "clip.wav", make_audio(2.0, 8000)[0], 8000)
+    config = tiny_run_config(tiny_config, data_dir, steps=5)
+    fresh, _ = build_loaders(config)
+    resumed, _ = build_loaders(config, start_step=3)
+    assert len(fresh) == len(resumed) == 5  # Lightning counts batches up to the full length either way
+    fresh_batches = list(fresh)
+    resumed_batches = list(resumed)
+    assert len(resumed_batches) == 2
+    for a, b in zip(fresh_batches[3:], resumed_batches):
+        assert torch.equal(a, b)
