@@ -36,15 +36,17 @@ def shipped_config(name: str) -> ModelConfig | None:
 def save_model(codec: Codec, path: str | os.PathLike, half: bool = False) -> Path:
     """Writes `path` (.safetensors) and the config beside it (.yaml). Returns the weights path.
 
-    `half` stores floating-point weights as float16 (half the size); they load back as float32, so the
-    model that runs (and its weight hash) is the rounded one.
+    `half` stores the decoder's floating-point weights as float16 (the bulk of the file); they load back
+    as float32, so the model that runs (and its weight hash) is the rounded one. The encoder and the
+    bottleneck stay float32: the events depend on the sign of BatchNorm outputs, which rounding flips.
     """
     path = Path(path).with_suffix(".safetensors")
     config_text = yaml.safe_dump(to_dict(codec.config), sort_keys=False)
     tensors = {}
     for name, tensor in codec.state_dict().items():
         tensor = tensor.detach().cpu().contiguous()
-        tensors[name] = tensor.half() if half and tensor.is_floating_point() else tensor
+        rounded = half and tensor.is_floating_point() and name.startswith("decoder.")
+        tensors[name] = tensor.half() if rounded else tensor
     tmp = path.with_suffix(".safetensors.part")
     save_file(tensors, str(tmp), metadata={"format": "snn_codec", "config": config_text})
     make_readable(tmp)

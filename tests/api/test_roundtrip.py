@@ -165,3 +165,16 @@ def test_seeking_skips_chunks_without_reading_them(tiny_codec, make_audio):
     tail = [chunk for _, chunk in reader.chunks(first=12)]
     assert np.array_equal(np.concatenate(tail, axis=1), events[:, 120:])
     assert reader.payload_bytes < snn_codec.inspect(data).payload_bytes / 2  # skipped chunks were not read
+
+
+def test_half_precision_files_round_only_the_decoder(tiny_codec, tmp_path):
+    from safetensors import safe_open
+
+    path = snn_codec.save_model(tiny_codec, tmp_path / "half.safetensors", half=True)
+    with safe_open(str(path), framework="pt") as handle:
+        dtypes = {name: handle.get_tensor(name).dtype for name in handle.keys()}
+    assert {d for n, d in dtypes.items() if n.startswith("decoder.")} == {torch.float16}
+    assert torch.float16 not in {d for n, d in dtypes.items() if not n.startswith("decoder.")}
+    loaded = snn_codec.load_model(path)
+    audio = torch.randn(8000)
+    assert torch.equal(loaded.encode(audio), tiny_codec.encode(audio))  # events are untouched
