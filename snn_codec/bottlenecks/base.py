@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import torch
 from torch import Tensor, nn
 
 from snn_codec.errors import ConfigError
@@ -33,6 +34,24 @@ class Bottleneck(nn.Module):
     def decode(self, events: Tensor) -> Tensor:
         """events (B, N, T) -> z (B, N, T), for decompression. Equals `forward(...).z` in eval mode."""
         raise NotImplementedError
+
+
+class SpikingBottleneck(Bottleneck):
+    """A bottleneck of `units` neurons whose input current is BN(Conv1x1(latent)) and whose events are
+    spikes; `decode` turns stored spikes back into the decoder's input."""
+
+    def __init__(self, latent_dim: int, units: int):
+        super().__init__()
+        self.units = units
+        self.project = nn.Conv1d(latent_dim, units, kernel_size=1)
+        self.norm = nn.BatchNorm1d(units)
+
+    def input_current(self, latent: Tensor) -> Tensor:
+        """latent (B, C, T) -> input current (B, N, T)."""
+        return self.norm(self.project(latent))
+
+    def decode(self, events: Tensor) -> Tensor:
+        return events.to(torch.get_default_dtype())
 
 
 def spike_stats(events: Tensor) -> dict[str, Tensor]:

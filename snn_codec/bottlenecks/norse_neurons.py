@@ -29,7 +29,7 @@ import torch
 from torch import Tensor, nn
 
 from snn_codec.bottlenecks.base import (
-    Bottleneck,
+    SpikingBottleneck,
     BottleneckOutput,
     State,
     check_decay,
@@ -44,7 +44,7 @@ NORSE_METHODS = {"triangle": "triangle", "fast_sigmoid": "super"}
 NORSE_RESETS = ("zero", "subtract")
 
 
-class NorseLIF(Bottleneck):
+class NorseLIF(SpikingBottleneck):
     """Leaky integrate-and-fire (Norse `LIFBoxCell`, no synaptic current) over the latent frames.
 
     The projected current I = BN(Conv1d_1x1(latent)) (B, N, T) is converted to Norse's time-first
@@ -73,7 +73,6 @@ class NorseLIF(Bottleneck):
         surrogate: str = "triangle",
         dt: float = 0.02,
     ):
-        super().__init__()
         import norse.torch  # noqa: F401  (fail here, at build time, when Norse is missing)
 
         if reset not in NORSE_RESETS:
@@ -91,14 +90,12 @@ class NorseLIF(Bottleneck):
             tau_mem_inv = 1.0 / tau_mem
         else:
             tau_mem_inv = (1.0 - check_decay("beta", 0.9 if beta is None else beta)) / dt
-        self.units = units
+        super().__init__(latent_dim, units)
         self.reset = reset
         self.dt = dt
         self.surrogate = surrogate
         self.tau_mem_inv = tau_mem_inv
         self.v_th = float(v_th)
-        self.project = nn.Conv1d(latent_dim, units, kernel_size=1)
-        self.norm = nn.BatchNorm1d(units)
         self.neuron = self._build_neuron()
         # 1 / a: Norse scales its input by a = dt * tau_mem_inv; undo it so that v is snnTorch's U
         self.register_buffer("input_gain", 1.0 / (dt * self.neuron.p.tau_mem_inv), persistent=False)
@@ -138,7 +135,7 @@ class NorseLIF(Bottleneck):
         """latent (B, C, T) -> spikes (B, N, T); state {"v": (B, N)} (post-reset membrane)."""
         from norse.torch.functional.lif_box import LIFBoxFeedForwardState
 
-        current = self.norm(self.project(latent)) * self.input_gain[:, None]  # (B, N, T)
+        current = self.input_current(latent) * self.input_gain[:, None]  # (B, N, T)
         current = current.permute(2, 0, 1)  # (T, B, N): Norse is time-first
         v = state["v"] if state else current.new_zeros(current.shape[1:])
         norse_state = LIFBoxFeedForwardState(v=v)
@@ -147,6 +144,3 @@ class NorseLIF(Bottleneck):
             z, norse_state = self.neuron(frame, norse_state)
             spikes.append(z)
         return spiking_output(torch.stack(spikes, dim=-1), {"v": norse_state.v})
-
-    def decode(self, events: Tensor) -> Tensor:
-        return events.to(torch.get_default_dtype())

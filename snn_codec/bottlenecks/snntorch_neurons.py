@@ -16,7 +16,7 @@ import torch
 from torch import Tensor, nn
 
 from snn_codec.bottlenecks.base import (
-    Bottleneck,
+    SpikingBottleneck,
     BottleneckOutput,
     State,
     check_decay,
@@ -33,7 +33,7 @@ def _detach_from_instances(neuron: nn.Module) -> None:
     SpikingNeuron.instances[:] = [n for n in SpikingNeuron.instances if n is not neuron]
 
 
-class SnnTorchLeaky(Bottleneck):
+class SnnTorchLeaky(SpikingBottleneck):
     """First-order LIF (`snntorch.Leaky`) over the latent frames.
 
     With I[t] the projected current, beta the per-frame membrane decay (0 <= beta < 1; beta =
@@ -67,14 +67,11 @@ class SnnTorchLeaky(Bottleneck):
         learn_threshold: bool = False,
         surrogate: str = "triangle",
     ):
-        super().__init__()
         import snntorch
 
         check_neuron_options(units, threshold, reset)
-        self.units = units
+        super().__init__(latent_dim, units)
         self.reset = reset
-        self.project = nn.Conv1d(latent_dim, units, kernel_size=1)
-        self.norm = nn.BatchNorm1d(units)
         # per-neuron tensors: learnable per neuron, and what snnTorch's NIR export expects
         self.neuron = snntorch.Leaky(
             beta=torch.full((units,), check_decay("beta", beta)),
@@ -89,7 +86,7 @@ class SnnTorchLeaky(Bottleneck):
 
     def forward(self, latent: Tensor, state: State | None = None) -> BottleneckOutput:
         """latent (B, C, T) -> spikes (B, N, T); state {"mem": (B, N)} (pre-reset membrane)."""
-        current = self.norm(self.project(latent))  # (B, N, T)
+        current = self.input_current(latent)  # (B, N, T)
         mem = state["mem"] if state else current.new_zeros(current.shape[:2])
         spikes = []
         try:
@@ -100,11 +97,8 @@ class SnnTorchLeaky(Bottleneck):
             self.neuron.mem = torch.zeros(0)  # snnTorch caches the last membrane on the module
         return spiking_output(torch.stack(spikes, dim=-1), {"mem": mem})
 
-    def decode(self, events: Tensor) -> Tensor:
-        return events.to(torch.get_default_dtype())
 
-
-class SnnTorchSynaptic(Bottleneck):
+class SnnTorchSynaptic(SpikingBottleneck):
     """Current-based LIF (`snntorch.Synaptic`): a decaying synaptic current feeds the membrane.
 
         syn[t] = alpha * syn'[t-1] + I[t]     U[t] = beta * U'[t-1] + syn[t]     S[t] = H(U[t] - theta)
@@ -139,14 +133,11 @@ class SnnTorchSynaptic(Bottleneck):
         learn_threshold: bool = False,
         surrogate: str = "triangle",
     ):
-        super().__init__()
         import snntorch
 
         check_neuron_options(units, threshold, reset)
-        self.units = units
+        super().__init__(latent_dim, units)
         self.reset = reset
-        self.project = nn.Conv1d(latent_dim, units, kernel_size=1)
-        self.norm = nn.BatchNorm1d(units)
         self.neuron = snntorch.Synaptic(
             alpha=torch.full((units,), check_decay("alpha", alpha)),
             beta=torch.full((units,), check_decay("beta", beta)),
@@ -163,7 +154,7 @@ class SnnTorchSynaptic(Bottleneck):
 
     def forward(self, latent: Tensor, state: State | None = None) -> BottleneckOutput:
         """latent (B, C, T) -> spikes (B, N, T); state {"syn": (B, N), "mem": (B, N)}."""
-        current = self.norm(self.project(latent))  # (B, N, T)
+        current = self.input_current(latent)  # (B, N, T)
         zeros = current.new_zeros(current.shape[:2])
         syn, mem = (state["syn"], state["mem"]) if state else (zeros, zeros)
         spikes = []
@@ -175,6 +166,3 @@ class SnnTorchSynaptic(Bottleneck):
             self.neuron.syn = torch.zeros(0)
             self.neuron.mem = torch.zeros(0)
         return spiking_output(torch.stack(spikes, dim=-1), {"syn": syn, "mem": mem})
-
-    def decode(self, events: Tensor) -> Tensor:
-        return events.to(torch.get_default_dtype())

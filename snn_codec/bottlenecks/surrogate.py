@@ -21,30 +21,27 @@ from torch import Tensor
 from snn_codec.errors import ConfigError
 
 
-class TriangleSpike(torch.autograd.Function):
-    """H(x) = [x > 0] forward; H'(x) = slope * max(0, 1 - slope * |x|) backward (default slope 1)."""
+class _HeavisideSpike(torch.autograd.Function):
+    """H(x) = [x > 0] forward; subclasses give the surrogate derivative used backward."""
 
     @staticmethod
     def forward(ctx, x: Tensor, slope: float = 1.0) -> Tensor:
         ctx.save_for_backward(x)
         ctx.slope = slope
         return (x > 0).to(x.dtype)
+
+
+class TriangleSpike(_HeavisideSpike):
+    """H'(x) = slope * max(0, 1 - slope * |x|) (the Spiking Music paper's surrogate at slope 1)."""
 
     @staticmethod
     def backward(ctx, grad_output: Tensor) -> tuple[Tensor, None]:
         (x,) = ctx.saved_tensors
-        slope = ctx.slope
-        return grad_output * (1.0 - (x * slope).abs()).clamp_min(0.0) * slope, None
+        return grad_output * (1.0 - (x * ctx.slope).abs()).clamp_min(0.0) * ctx.slope, None
 
 
-class FastSigmoidSpike(torch.autograd.Function):
-    """H(x) = [x > 0] forward; H'(x) = 1 / (1 + slope * |x|)^2 backward."""
-
-    @staticmethod
-    def forward(ctx, x: Tensor, slope: float = 1.0) -> Tensor:
-        ctx.save_for_backward(x)
-        ctx.slope = slope
-        return (x > 0).to(x.dtype)
+class FastSigmoidSpike(_HeavisideSpike):
+    """H'(x) = 1 / (1 + slope * |x|)^2."""
 
     @staticmethod
     def backward(ctx, grad_output: Tensor) -> tuple[Tensor, None]:
@@ -52,14 +49,8 @@ class FastSigmoidSpike(torch.autograd.Function):
         return grad_output / (1.0 + ctx.slope * x.abs()).pow(2), None
 
 
-class ArctanSpike(torch.autograd.Function):
-    """H(x) = [x > 0] forward; H'(x) = (slope / 2) / (1 + (pi * slope * x / 2)^2) backward."""
-
-    @staticmethod
-    def forward(ctx, x: Tensor, slope: float = 2.0) -> Tensor:
-        ctx.save_for_backward(x)
-        ctx.slope = slope
-        return (x > 0).to(x.dtype)
+class ArctanSpike(_HeavisideSpike):
+    """H'(x) = (slope / 2) / (1 + (pi * slope * x / 2)^2); `arctan_spike` defaults to slope 2."""
 
     @staticmethod
     def backward(ctx, grad_output: Tensor) -> tuple[Tensor, None]:
