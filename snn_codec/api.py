@@ -317,11 +317,6 @@ def open_snnc(path: str | os.PathLike) -> BinaryIO:
     return open(path, "rb")
 
 
-def read_snnc(path: str | os.PathLike) -> bytes:
-    with open_snnc(path) as handle:
-        return handle.read()
-
-
 __all__ = [
     "FileInfo", "compress", "compress_file", "decompress", "decompress_file", "inspect", "inspect_stream",
     "read_events",
