@@ -33,6 +33,23 @@ def _detach_from_instances(neuron: nn.Module) -> None:
     SpikingNeuron.instances[:] = [n for n in SpikingNeuron.instances if n is not neuron]
 
 
+def _unroll(neuron: nn.Module, current: Tensor, states: list[Tensor], cached: tuple[str, ...]):
+    """Steps an snnTorch neuron over the frames: `neuron(I[t], *states) -> (spike, *states)`.
+
+    Returns the spikes (B, N, T) and the final states. snnTorch also caches its last states on the
+    module (`cached` attributes); they are cleared so the module holds no stream state and pickles.
+    """
+    spikes = []
+    try:
+        for t in range(current.shape[-1]):
+            spike, *states = neuron(current[..., t], *states)
+            spikes.append(spike)
+    finally:
+        for name in cached:
+            setattr(neuron, name, torch.zeros(0))
+    return torch.stack(spikes, dim=-1), states
+
+
 class SnnTorchLeaky(SpikingBottleneck):
     """First-order LIF (`snntorch.Leaky`) over the latent frames.
 
@@ -88,14 +105,8 @@ class SnnTorchLeaky(SpikingBottleneck):
         """latent (B, C, T) -> spikes (B, N, T); state {"mem": (B, N)} (pre-reset membrane)."""
         current = self.input_current(latent)  # (B, N, T)
         mem = state["mem"] if state else current.new_zeros(current.shape[:2])
-        spikes = []
-        try:
-            for t in range(current.shape[-1]):
-                spk, mem = self.neuron(current[..., t], mem)
-                spikes.append(spk)
-        finally:
-            self.neuron.mem = torch.zeros(0)  # snnTorch caches the last membrane on the module
-        return spiking_output(torch.stack(spikes, dim=-1), {"mem": mem})
+        spikes, (mem,) = _unroll(self.neuron, current, [mem], cached=("mem",))
+        return spiking_output(spikes, {"mem": mem})
 
 
 class SnnTorchSynaptic(SpikingBottleneck):
@@ -157,12 +168,5 @@ class SnnTorchSynaptic(SpikingBottleneck):
         current = self.input_current(latent)  # (B, N, T)
         zeros = current.new_zeros(current.shape[:2])
         syn, mem = (state["syn"], state["mem"]) if state else (zeros, zeros)
-        spikes = []
-        try:
-            for t in range(current.shape[-1]):
-                spk, syn, mem = self.neuron(current[..., t], syn, mem)
-                spikes.append(spk)
-        finally:
-            self.neuron.syn = torch.zeros(0)
-            self.neuron.mem = torch.zeros(0)
-        return spiking_output(torch.stack(spikes, dim=-1), {"syn": syn, "mem": mem})
+        spikes, (syn, mem) = _unroll(self.neuron, current, [syn, mem], cached=("syn", "mem"))
+        return spiking_output(spikes, {"syn": syn, "mem": mem})
