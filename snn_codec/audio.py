@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import soundfile as sf
@@ -18,6 +20,7 @@ import soxr
 from snn_codec.errors import AudioError
 
 MAX_SAMPLE_RATE = 768_000
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -54,17 +57,23 @@ def as_array(samples) -> np.ndarray:
     return array
 
 
-def load_audio(path: str | os.PathLike) -> Audio:
-    """Reads an audio file as float32 (channels, samples) at its own sample rate."""
+def soundfile_call(path: str | os.PathLike, call: Callable[[str], T]) -> T:
+    """Runs `call(path)` (a soundfile function) on an audio file; a missing path, a folder or an unreadable
+    file becomes an AudioError that says so."""
     path = Path(path)
     if not path.exists():
         raise AudioError(f"{path}: no such file")
     if path.is_dir():
         raise AudioError(f"{path}: is a directory, expected an audio file")
     try:
-        data, sample_rate = sf.read(str(path), dtype="float32", always_2d=True)
+        return call(str(path))
     except (sf.LibsndfileError, RuntimeError, ValueError, TypeError) as err:
         raise AudioError(f"{path}: not a readable audio file (wav, flac, ogg or mp3): {err}") from None
+
+
+def load_audio(path: str | os.PathLike) -> Audio:
+    """Reads an audio file as float32 (channels, samples) at its own sample rate."""
+    data, sample_rate = soundfile_call(path, lambda name: sf.read(name, dtype="float32", always_2d=True))
     if data.shape[0] == 0:
         raise AudioError(f"{path}: the file holds no audio samples")
     return Audio(as_array(data.T), int(sample_rate))

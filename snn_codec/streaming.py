@@ -16,7 +16,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from snn_codec.audio import Audio, check_sample_rate
+from snn_codec.audio import Audio, check_sample_rate, soundfile_call
 from snn_codec.errors import AudioError
 
 BLOCK_SAMPLES = 1 << 16
@@ -63,14 +63,7 @@ class AudioSource:
 
 
 def _probe(path: Path) -> SourceInfo:
-    if not path.exists():
-        raise AudioError(f"{path}: no such file")
-    if path.is_dir():
-        raise AudioError(f"{path}: is a directory, expected an audio file")
-    try:
-        info = sf.info(str(path))
-    except (sf.LibsndfileError, RuntimeError, ValueError, TypeError) as err:
-        raise AudioError(f"{path}: not a readable audio file (wav, flac, ogg or mp3): {err}") from None
+    info = soundfile_call(path, sf.info)
     if info.frames == 0:
         raise AudioError(f"{path}: the file holds no audio samples")
     return SourceInfo(int(info.samplerate), int(info.channels), int(info.frames))
