@@ -2,7 +2,8 @@
 # Debian packages the corpus builder needs: FluidSynth and General MIDI soundfonts.
 # Safe to run twice; skips work when everything is already installed.
 set -euo pipefail
-PACKAGES=(fluidsynth fluid-soundfont-gm timgm6mb-soundfont)
+# Every Debian GM soundfont except MuseScore General, which stays reserved for evaluation (benchmarks/setup.sh).
+PACKAGES=(fluidsynth fluid-soundfont-gm fluid-soundfont-gs fluidr3mono-gm-soundfont timgm6mb-soundfont csound-soundfont)
 missing=()
 for pkg in "${PACKAGES[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

@@ -18,6 +18,7 @@ SOUNDFONT_FILES = {  # short name -> file names to look for, first found wins
     "timgm6mb": ("TimGM6mb.sf2",),
     "fluid_gs": ("FluidR3_GS.sf2",),
     "fluidr3mono_gm": ("FluidR3Mono_GM.sf3", "FluidR3Mono_GM.sf2"),
+    "csound_gm": ("sf_GMbank.sf2",),
     "musescore_general": ("MuseScore_General.sf3", "MuseScore_General.sf2"),
 }
 REVERB_KEYS = ("room-size", "damp", "width", "level")  # synth.reverb.* settings of fluidsynth 2.x
