@@ -1,4 +1,4 @@
-"""Command line: `snn-codec compress|decompress|info|demo|data|train`. A thin layer over the library.
+"""Command line: `snn-codec compress|decompress|info|demo|data|train|listen`. A thin layer over the library.
 
 Exit codes: 0 success; 1 a codec error (bad input, bad file, bad config: one line on stderr per problem;
 in a batch, the other files are still processed); 2 bad command-line usage; 130 interrupted.
@@ -276,6 +276,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("output", nargs="?", help="default: RUN_DIR/model.safetensors")
     p.add_argument("--half", action="store_true", help="store float16 weights (half the size)")
     p.set_defaults(command=export_cmd)
+
+    from snn_codec.listen.cli import add_listen_parser
+
+    add_listen_parser(sub)
     return parser
 
 
