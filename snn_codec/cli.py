@@ -168,7 +168,7 @@ def train_cmd(args: argparse.Namespace) -> None:
         import torch
 
         torch.set_num_threads(args.threads)
-    config = with_overrides(load_config(args.config), steps=args.steps, data=args.data)
+    config = with_overrides(load_config(args.config), steps=args.steps, data=args.data, target_kbps=args.target_kbps)
     run_dir = Path(args.run_dir or Path("runs") / config.model.name)
     model = run_training(
         config, run_dir, resume=not args.no_resume, accelerator=args.accelerator, devices=args.devices,
@@ -240,13 +240,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-visqol", action="store_true", help="skip ViSQOL (the slowest metric)")
     p.set_defaults(command=demo_cmd)
 
+    from snn_codec.data.render import TRAINING_SOUNDFONTS
+
     data = sub.add_parser("data", help="build datasets").add_subparsers(dest="data", required=True, metavar="KIND")
     p = data.add_parser("synth-piano", help="render generated piano MIDI with FluidSynth and GM soundfonts")
     p.add_argument("--out", required=True, help="corpus folder (resumable)")
     p.add_argument("--pieces", type=int, default=240)
     p.add_argument("--duration", type=float, default=30.0, help="seconds of music per piece")
     p.add_argument("--sample-rate", type=int, default=24000)
-    p.add_argument("--soundfonts", default="fluidr3_gm,timgm6mb", help="comma-separated short names")
+    p.add_argument("--soundfonts", default=",".join(TRAINING_SOUNDFONTS),
+                   help="comma-separated short names (default: every Debian GM soundfont but MuseScore General)")
     p.add_argument("--validation-fraction", type=float, default=0.1)
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(command=synth_piano_cmd)
@@ -255,6 +258,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", required=True)
     p.add_argument("--run-dir", default=None, help="default: runs/<model name>; resumes when it holds a run")
     p.add_argument("--steps", type=int, default=None, help="override train.steps")
+    p.add_argument("--target-kbps", type=float, default=None,
+                   help="train to this entropy-coded bitrate: a controller sets the sparsity weight")
     p.add_argument("--max-steps", type=int, default=None, help="stop early at this step (resume later)")
     p.add_argument("--data", default=None, help="override the data spec (synth:DIR, maestro:DIR, folder:DIR)")
     p.add_argument("--accelerator", default="auto", help="cpu, gpu or auto")

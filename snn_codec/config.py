@@ -54,12 +54,50 @@ class ModelConfig:
 
 @dataclass(frozen=True)
 class SparsityConfig:
-    """Weight of the sparsity loss, ramped linearly from `start` to `end` over `ramp_steps` after `delay`."""
+    """Weight of the sparsity loss (the mean firing rate), annealed from `start` to `end`.
+
+    It stays at `start` for `delay_steps`, then rises over `ramp_steps`: linearly, or in equal stairs of
+    `stair_steps` steps each when that is set (the paper's annealing).
+    """
 
     start: float = 0.0
     end: float = 0.0
     delay_steps: int = 0
     ramp_steps: int = 1
+    stair_steps: int = 0
+
+
+@dataclass(frozen=True)
+class RateControlConfig:
+    """Finds the sparsity weight that gives `target_kbps` (0 = off; the sparsity schedule applies then).
+
+    Each step, the entropy-coded size of the batch's events under the coder's model gives a bitrate, and
+    log(weight) moves by `gain` * log(rate / target): a multiplicative dual update. The weight starts at
+    `initial_weight`, after `delay_steps` of training without the sparsity loss.
+    """
+
+    target_kbps: float = 0.0
+    gain: float = 0.05
+    initial_weight: float = 0.01
+    min_weight: float = 1e-4
+    max_weight: float = 100.0
+    delay_steps: int = 0
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    """Random effects on training crops (see snn_codec/data/augment.py); ranges are [low, high]."""
+
+    enabled: bool = False
+    tilt_db_per_octave: float = 2.0
+    eq_bands: int = 2
+    eq_gain_db: float = 6.0
+    reverb_probability: float = 0.3
+    rt60_s: tuple[float, ...] = (0.2, 1.2)
+    reverb_wet: tuple[float, ...] = (0.1, 0.5)
+    noise_probability: float = 0.5
+    noise_dbfs: tuple[float, ...] = (-85.0, -60.0)
+    level_db: tuple[float, ...] = (-12.0, 6.0)
 
 
 @dataclass(frozen=True)
@@ -71,6 +109,8 @@ class DataConfig:
     segment_s: float = 1.0
     validation_crops: int = 32
     validation_segment_s: float = 4.0
+    holdout_soundfont: str = ""  # synth corpora: never trained on, validated apart as the unseen timbre
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
 
 
 @dataclass(frozen=True)
@@ -84,6 +124,8 @@ class TrainConfig:
     mel_weight: float = 1.0
     stft_weight: float = 1.0
     sparsity: SparsityConfig = field(default_factory=SparsityConfig)
+    rate_control: RateControlConfig = field(default_factory=RateControlConfig)
+    init_from: str = ""  # a shipped model name or .safetensors file to start from (same architecture)
     data: DataConfig = field(default_factory=DataConfig)
     val_every: int = 500
     checkpoint_every: int = 500

@@ -10,6 +10,7 @@ Data specs (the `data` strings of configs), resolved by `dataset_files(spec, spl
 from __future__ import annotations
 
 import csv
+import json
 import os
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import torch
 from torch.utils.data import Dataset
 
 from snn_codec.audio import fit_length, load_audio, resample, to_mono
+from snn_codec.data.augment import Augmenter
 from snn_codec.errors import CodecError
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")
@@ -64,14 +66,21 @@ def maestro_files(root: str | os.PathLike, split: str) -> list[Path]:
     return present
 
 
-def dataset_files(spec: str, split: str) -> list[Path]:
+def dataset_files(spec: str, split: str, *, soundfont: str | None = None, exclude_soundfont: str | None = None
+                  ) -> list[Path]:
     """Resolves a data spec ("synth:DIR", "maestro:DIR", "folder:DIR" or a plain DIR) for one split.
 
-    "folder:" and plain folders have no splits: every split gets the same files.
+    "folder:" and plain folders have no splits: every split gets the same files. `soundfont` keeps only
+    the pieces of a synthetic corpus rendered with that soundfont, `exclude_soundfont` drops them (the
+    leave-one-soundfont-out splits); both read the corpus manifest.
     """
     kind, sep, path = spec.partition(":")
     if not sep or kind not in ("synth", "maestro", "folder"):
         kind, path = "folder", spec
+    if (soundfont or exclude_soundfont) and kind != "synth":
+        raise CodecError(f"{spec}: only synthetic corpora (synth:DIR) know their soundfonts")
+    if kind == "synth" and (soundfont or exclude_soundfont):
+        return synth_files_by_soundfont(Path(path), split, soundfont, exclude_soundfont)
     if kind == "synth":
         folder = Path(path) / split
         files = sorted(folder.glob("*.flac")) if folder.is_dir() else []
@@ -81,6 +90,24 @@ def dataset_files(spec: str, split: str) -> list[Path]:
     if kind == "maestro":
         return maestro_files(path, split)
     return list_audio_files(path)
+
+
+def synth_files_by_soundfont(root: Path, split: str, soundfont: str | None, exclude: str | None) -> list[Path]:
+    """The files of a corpus split rendered with `soundfont` (if given) and not with `exclude` (if given)."""
+    manifest = root / "manifest.json"
+    try:
+        pieces = json.loads(manifest.read_text())["pieces"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise CodecError(f"{manifest}: missing or unreadable; build the corpus with snn-codec data synth-piano")
+    known = sorted({p["soundfont"] for p in pieces})
+    for name in (soundfont, exclude):
+        if name is not None and name not in known:
+            raise CodecError(f"{root}: no pieces rendered with soundfont {name!r}; it has {', '.join(known)}")
+    files = [root / p["audio"] for p in pieces if p["split"] == split
+             and (soundfont is None or p["soundfont"] == soundfont) and p["soundfont"] != exclude]
+    if not files:
+        raise CodecError(f"{root}: the {split!r} split has no pieces left after the soundfont selection")
+    return files
 
 
 class AudioCropDataset(Dataset):
@@ -96,17 +123,19 @@ class AudioCropDataset(Dataset):
         segment_samples: length of a crop.
         items_per_epoch: dataset length with random crops (default: the total audio length / segment).
         random_crops: random crops (training) or fixed evenly spaced ones (validation).
-        seed: seed of the random crops.
+        seed: seed of the random crops (and of their augmentation).
+        augment: random effects for each random crop, drawn from the crop's generator.
     """
 
     def __init__(self, files: list[str | os.PathLike], sample_rate: int, segment_samples: int, *,
-                 items_per_epoch: int | None = None, random_crops: bool = True, seed: int = 0):
+                 items_per_epoch: int | None = None, random_crops: bool = True, seed: int = 0,
+                 augment: Augmenter | None = None):
         if segment_samples < 1:
             raise CodecError(f"segment_samples must be positive, got {segment_samples}")
         if not files:
             raise CodecError("AudioCropDataset needs at least one audio file")
         self.sample_rate, self.segment_samples = sample_rate, segment_samples
-        self.random_crops, self.seed = random_crops, seed
+        self.random_crops, self.seed, self.augment = random_crops, seed, augment
         self.audio: list[np.ndarray] = []
         for path in files:
             audio = load_audio(path)
@@ -139,11 +168,15 @@ class AudioCropDataset(Dataset):
     def __getitem__(self, index: int) -> torch.Tensor:
         if not 0 <= index < self.length:
             raise IndexError(f"index {index} out of range for {self.length} items")
-        if self.random_crops:
-            rng = np.random.default_rng([self.seed, index])
-            file_index = int(rng.choice(len(self.audio), p=self.weights))
-            start = int(rng.integers(0, len(self.audio[file_index]) - self.segment_samples + 1))
-        else:
+        if not self.random_crops:
             file_index, start = self.crops[index]
-        crop = self.audio[file_index][start:start + self.segment_samples]
+            crop = self.audio[file_index][start:start + self.segment_samples]
+            return torch.from_numpy(crop.astype(np.float32, copy=True)).unsqueeze(0)
+        rng = np.random.default_rng([self.seed, index])
+        file_index = int(rng.choice(len(self.audio), p=self.weights))
+        start = int(rng.integers(0, len(self.audio[file_index]) - self.segment_samples + 1))
+        preroll = min(start, self.augment.preroll) if self.augment else 0
+        crop = self.audio[file_index][start - preroll:start + self.segment_samples]
+        if self.augment:
+            crop = self.augment(crop, preroll, rng)
         return torch.from_numpy(crop.astype(np.float32, copy=True)).unsqueeze(0)

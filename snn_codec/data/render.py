@@ -21,6 +21,8 @@ SOUNDFONT_FILES = {  # short name -> file names to look for, first found wins
     "csound_gm": ("sf_GMbank.sf2",),
     "musescore_general": ("MuseScore_General.sf3", "MuseScore_General.sf2"),
 }
+# Every soundfont above but MuseScore General, which is reserved for independent evaluation.
+TRAINING_SOUNDFONTS = ("fluidr3_gm", "timgm6mb", "fluid_gs", "fluidr3mono_gm", "csound_gm")
 REVERB_KEYS = ("room-size", "damp", "width", "level")  # synth.reverb.* settings of fluidsynth 2.x
 DEFAULT_TIMEOUT_S = 600.0
 

@@ -6,8 +6,11 @@ Layout written by `build_corpus(OUT)`::
     OUT/train/piece_00000.flac             mono PCM_16, peak normalized to a random -12..-1 dBFS
     OUT/train/piece_00000.mid              the generated MIDI
     OUT/train/piece_00000.json             soundfont, seed, tempo, effects, notes [onset_s, offset_s, pitch, velocity]
-    OUT/validation/piece_00180.flac ...    the last pieces (different music), same layout
+    OUT/validation/piece_00180-timgm6mb.flac ...   the last pieces (different music), each rendered with
+                                                   every soundfont: paired in-domain / unseen-timbre checks
 
+Training pieces use the soundfonts round robin. Holding one soundfont out of training (leave-one-soundfont-
+out) is a data-config choice (`train.data.holdout_soundfont`), so one corpus serves every split of fonts.
 A piece is complete when its .json exists (written last); an interrupted build leaves only OUT/.tmp behind,
 and a rerun skips complete pieces. The "musescore_general" soundfont is reserved for independent evaluation.
 """
@@ -24,13 +27,13 @@ from tqdm import tqdm
 
 from snn_codec.audio import fit_length, resample, save_audio, to_mono
 from snn_codec.data.midi_gen import TAIL_S, generate_piece
-from snn_codec.data.render import SOUNDFONT_FILES, render_midi, resolve_soundfont
+from snn_codec.data.render import SOUNDFONT_FILES, TRAINING_SOUNDFONTS, render_midi, resolve_soundfont
 from snn_codec.errors import ConfigError
 
 RESERVED_SOUNDFONTS = ("musescore_general",)
 SPLITS = ("train", "validation")
 FADE_S = 0.25
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2
 
 
 def piece_rng(seed: int, index: int) -> np.random.Generator:
@@ -95,7 +98,7 @@ def build_corpus(
     num_pieces: int = 200,
     duration_s: float = 30.0,
     sample_rate: int = 24000,
-    soundfonts: tuple[str, ...] = ("fluidr3_gm", "timgm6mb"),
+    soundfonts: tuple[str, ...] = TRAINING_SOUNDFONTS,
     validation_fraction: float = 0.1,
     seed: int = 0,
     progress: bool = True,
@@ -108,7 +111,8 @@ def build_corpus(
         num_pieces: how many pieces in all; the last `validation_fraction` of them form the validation split.
         duration_s: music per piece in seconds; the audio adds a 1.5 s release tail.
         sample_rate: rate of the written flac files.
-        soundfonts: short names from `find_soundfonts()`, used round robin (piece i uses soundfonts[i % n]).
+        soundfonts: short names from `find_soundfonts()`. Training piece i uses soundfonts[i % n]; every
+            validation piece is rendered with each of them.
         validation_fraction: share of pieces (at least one when > 0) held out as different music.
         seed: corpus seed; piece i is generated from (seed, i).
         progress: show a tqdm progress bar.
@@ -132,12 +136,14 @@ def build_corpus(
     entries = []
     for index in tqdm(range(num_pieces), desc="synth piano", unit="piece", disable=not progress):
         split = "validation" if index >= num_pieces - num_validation else "train"
-        name = f"piece_{index:05d}"
-        final = out / split / name
-        if not all(final.with_suffix(ext).is_file() for ext in (".json", ".flac", ".mid")):
-            _build_piece(out / ".tmp" / name, final, index, names[index % len(names)], seed, duration_s, sample_rate)
-        entries.append({"name": name, "split": split, "soundfont": names[index % len(names)],
-                        "audio": f"{split}/{name}.flac", "midi": f"{split}/{name}.mid", "meta": f"{split}/{name}.json"})
+        renderings = names if split == "validation" else [names[index % len(names)]]
+        for soundfont in renderings:
+            name = f"piece_{index:05d}" + (f"-{soundfont}" if split == "validation" else "")
+            final = out / split / name
+            if not all(final.with_suffix(ext).is_file() for ext in (".json", ".flac", ".mid")):
+                _build_piece(out / ".tmp" / name, final, index, soundfont, seed, duration_s, sample_rate)
+            entries.append({"name": name, "split": split, "soundfont": soundfont, "audio": f"{split}/{name}.flac",
+                            "midi": f"{split}/{name}.mid", "meta": f"{split}/{name}.json"})
     shutil.rmtree(out / ".tmp", ignore_errors=True)
     manifest = {
         "version": MANIFEST_VERSION,

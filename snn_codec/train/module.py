@@ -1,6 +1,9 @@
-"""LightningModule: losses, sparsity schedule, validation metrics. The same code runs on CPU, GPU or DDP."""
+"""LightningModule: losses, sparsity schedule or rate controller, validation metrics. The same code runs on
+CPU, GPU or DDP."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pytorch_lightning as pl
@@ -8,11 +11,21 @@ import torch
 from torch import Tensor
 
 from snn_codec.bitstream import encode_events
+from snn_codec.bitstream.entropy import model_cost_bits
 from snn_codec.codec import Codec
 from snn_codec.config import Config, from_dict, to_dict
 from snn_codec.eval.metrics import bitrate_kbps, log_mel_distance, si_sdr
 from snn_codec.train.losses import mel_loss, multi_resolution_stft_loss
-from snn_codec.train.schedules import learning_rate_factor, sparsity_weight
+from snn_codec.train.schedules import learning_rate_factor, rate_control_step, sparsity_weight
+
+# Metric prefixes of the validation loaders, in order: in-domain, then the held-out (unseen) timbre.
+VALIDATION_PREFIXES = ("val", "val_unseen")
+
+
+def stream_model_kbps(events: np.ndarray, frame_rate: float) -> float:
+    """(B, N, T) events, coded back to back as one stream -> the entropy coder's model cost in kbps."""
+    stream = np.concatenate(list(events), axis=1)
+    return model_cost_bits(stream) / (stream.shape[1] / frame_rate) / 1000
 
 
 class CodecModule(pl.LightningModule):
@@ -23,58 +36,90 @@ class CodecModule(pl.LightningModule):
         self.save_hyperparameters({"config": config})
         self.config: Config = from_dict(Config, config)
         self.codec = Codec(self.config.model)
-        self._validation: list[dict[str, float]] = []
+        control = self.config.train.rate_control
+        # The rate controller's state; a buffer, so checkpoints carry it and a resumed run goes on from it.
+        self.register_buffer("sparsity_log_weight", torch.tensor(math.log(control.initial_weight), dtype=torch.float64))
+        self._validation: dict[int, list[dict[str, float]]] = {}
+        self._validation_events: dict[int, list[np.ndarray]] = {}
 
     @classmethod
     def from_config(cls, config: Config) -> "CodecModule":
         return cls(to_dict(config))
 
-    def _losses(self, audio: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+    @property
+    def rate_controlled(self) -> bool:
+        return self.config.train.rate_control.target_kbps > 0
+
+    def _sparsity_weight(self) -> float:
+        train = self.config.train
+        if not self.rate_controlled:
+            return sparsity_weight(self.global_step, train.sparsity)
+        if self.global_step < train.rate_control.delay_steps:
+            return 0.0
+        return math.exp(float(self.sparsity_log_weight))
+
+    def _losses(self, audio: Tensor) -> tuple[Tensor, dict[str, Tensor], Tensor]:
         train, sample_rate = self.config.train, self.config.model.sample_rate
         out = self.codec(audio)
         reference, estimate = audio[:, 0], out.audio[:, 0]
         stft = multi_resolution_stft_loss(reference, estimate, sample_rate)
         mel = mel_loss(reference, estimate, sample_rate)
-        weight = sparsity_weight(self.global_step, train.sparsity)
+        weight = self._sparsity_weight()
         loss = train.stft_weight * stft + train.mel_weight * mel + weight * out.bottleneck.aux_loss
         logs = {"loss": loss, "stft": stft, "mel": mel, "sparsity_weight": torch.tensor(weight)}
         logs.update(out.bottleneck.stats)
-        return loss, logs
+        return loss, logs, out.bottleneck.events
 
     def training_step(self, batch: Tensor, batch_idx: int) -> Tensor:
-        loss, logs = self._losses(batch)
+        loss, logs, events = self._losses(batch)
+        if self.rate_controlled:
+            logs["model_kbps"] = torch.tensor(self._control_rate(events))
         self.log_dict({f"train/{k}": v for k, v in logs.items()}, prog_bar=False, sync_dist=False)
         self.log("loss", loss, prog_bar=True, logger=False)
-        self.log("rate", logs["firing_rate"], prog_bar=True, logger=False)
+        if "firing_rate" in logs:  # spiking bottlenecks; VQ ones report codebook statistics instead
+            self.log("rate", logs["firing_rate"], prog_bar=True, logger=False)
         return loss
 
-    def validation_step(self, batch: Tensor, batch_idx: int) -> None:
+    def _control_rate(self, events: Tensor) -> float:
+        """Measures the batch's coded rate (averaged over DDP ranks) and updates the sparsity weight."""
+        control = self.config.train.rate_control
+        rate = stream_model_kbps(events.detach().cpu().numpy(), self.config.model.frame_rate)
+        rate = float(self.trainer.strategy.reduce(torch.tensor(rate, device=self.device), reduce_op="mean"))
+        if self.global_step >= control.delay_steps:
+            self.sparsity_log_weight.fill_(rate_control_step(float(self.sparsity_log_weight), rate, control))
+        return rate
+
+    def validation_step(self, batch: Tensor, batch_idx: int, dataloader_idx: int = 0) -> None:
         sample_rate = self.config.model.sample_rate
         out = self.codec(batch)
         events = out.bottleneck.events.cpu().numpy()
+        self._validation_events.setdefault(dataloader_idx, []).extend(events)
         for i in range(batch.shape[0]):
             reference, estimate = batch[i, 0].float().cpu(), out.audio[i, 0].float().cpu()
-            _, payload = encode_events(events[i])
-            duration_s = reference.shape[-1] / sample_rate
-            self._validation.append(
+            self._validation.setdefault(dataloader_idx, []).append(
                 {
                     "si_sdr": si_sdr(reference, estimate),
                     "log_mel_db": log_mel_distance(reference, estimate, sample_rate),
-                    "payload_kbps": bitrate_kbps(len(payload), duration_s),
                     "firing_rate": float(events[i].mean()),
                 }
             )
 
     def on_validation_epoch_end(self) -> None:
-        if not self._validation:
-            return
-        means = {k: float(np.mean([row[k] for row in self._validation])) for k in self._validation[0]}
+        """Logs mean metrics per loader; `payload_kbps` codes all crops back to back as one stream."""
+        logs = {}
+        for index, rows in sorted(self._validation.items()):
+            prefix = VALIDATION_PREFIXES[index]
+            logs.update({f"{prefix}/{k}": float(np.mean([row[k] for row in rows])) for k in rows[0]})
+            stream = np.concatenate(self._validation_events[index], axis=1)
+            _, payload = encode_events(stream, alphabet_size=self.codec.bottleneck.alphabet_size)
+            logs[f"{prefix}/payload_kbps"] = bitrate_kbps(len(payload), stream.shape[1] / self.config.model.frame_rate)
         self._validation.clear()
-        self.log_dict({f"val/{k}": v for k, v in means.items()}, prog_bar=False, sync_dist=True)
+        self._validation_events.clear()
+        self.log_dict(logs, prog_bar=False, sync_dist=True, add_dataloader_idx=False)
 
     def configure_optimizers(self):
         train = self.config.train
-        optimizer = torch.optim.AdamW(self.parameters(), lr=train.learning_rate, weight_decay=train.weight_decay)
+        optimizer = torch.optim.AdamW(self.codec.parameters(), lr=train.learning_rate, weight_decay=train.weight_decay)
         schedule = torch.optim.lr_scheduler.LambdaLR(
             optimizer, lambda step: learning_rate_factor(step, train.warmup_steps, train.steps)
         )

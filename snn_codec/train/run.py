@@ -14,41 +14,54 @@ import pytorch_lightning as pl
 import torch
 from pytorch_lightning.callbacks import ModelCheckpoint, TQDMProgressBar
 from pytorch_lightning.loggers import CSVLogger
-from torch.utils.data import DataLoader, Sampler, Subset
+from torch.utils.data import DataLoader, Dataset, Sampler, Subset
 
 from snn_codec.config import Config, save_config, to_dict
+from snn_codec.data.augment import Augmenter
 from snn_codec.data.datasets import AudioCropDataset, dataset_files
 from snn_codec.errors import CodecError
-from snn_codec.model_io import save_model
+from snn_codec.model_io import load_model, save_model
 from snn_codec.train.module import CodecModule
 
 
-def build_loaders(config: Config, start_step: int = 0) -> tuple[DataLoader, DataLoader]:
-    """Training and validation loaders. A resumed run starts at the crops it has not yet seen."""
+def build_loaders(config: Config, start_step: int = 0) -> tuple[DataLoader, list[DataLoader]]:
+    """The training loader and the validation loaders: in-domain, then the held-out soundfont if any.
+
+    A resumed run starts at the training crops it has not yet seen.
+    """
     train, rate = config.train, config.model.sample_rate
     data = train.data
+    holdout = data.holdout_soundfont or None
+    augment = Augmenter(data.augment, rate) if data.augment.enabled else None
     train_set = AudioCropDataset(
-        dataset_files(data.train, "train"),
+        dataset_files(data.train, "train", exclude_soundfont=holdout),
         rate,
         _segment_samples(data.segment_s, config),
         items_per_epoch=train.steps * train.batch_size,
         seed=train.seed,
+        augment=augment,
     )
-    val_set = AudioCropDataset(
-        dataset_files(data.validation, "validation"),
-        rate,
-        _segment_samples(data.validation_segment_s, config),
-        random_crops=False,
-    )
-    if len(val_set) > data.validation_crops:
-        picks = np.linspace(0, len(val_set) - 1, data.validation_crops).round().astype(int)
-        val_set = Subset(val_set, picks.tolist())
+    validation_files = [dataset_files(data.validation, "validation", exclude_soundfont=holdout)]
+    if holdout:
+        validation_files.append(dataset_files(data.validation, "validation", soundfont=holdout))
     common = dict(num_workers=train.num_workers, persistent_workers=train.num_workers > 0)
     resume_at = ContinueSampler(len(train_set), start_step * train.batch_size)
-    return (
-        DataLoader(train_set, batch_size=train.batch_size, sampler=resume_at, drop_last=True, **common),
-        DataLoader(val_set, batch_size=max(1, train.batch_size // 4), shuffle=False, **common),
-    )
+    validation = [
+        DataLoader(_validation_set(files, config), batch_size=max(1, train.batch_size // 4), shuffle=False, **common)
+        for files in validation_files
+    ]
+    return DataLoader(train_set, batch_size=train.batch_size, sampler=resume_at, drop_last=True, **common), validation
+
+
+def _validation_set(files: list[Path], config: Config) -> Dataset:
+    """Fixed crops of `files`, thinned evenly to `validation_crops`."""
+    data = config.train.data
+    crops = AudioCropDataset(files, config.model.sample_rate, _segment_samples(data.validation_segment_s, config),
+                             random_crops=False)
+    if len(crops) <= data.validation_crops:
+        return crops
+    picks = np.linspace(0, len(crops) - 1, data.validation_crops).round().astype(int)
+    return Subset(crops, picks.tolist())
 
 
 class ContinueSampler(Sampler[int]):
@@ -102,8 +115,10 @@ def run_training(
     pl.seed_everything(config.train.seed, workers=True)
     resume_from = last if resume and last.exists() else None
     start_step = torch.load(resume_from, map_location="cpu", weights_only=False)["global_step"] if resume_from else 0
-    train_loader, val_loader = build_loaders(config, start_step)
+    train_loader, validation_loaders = build_loaders(config, start_step)
     module = CodecModule.from_config(config)
+    if resume_from is None and config.train.init_from:
+        _initialise_from(module, config.train.init_from)
     checkpoints = ModelCheckpoint(
         dirpath=run_dir / "checkpoints", save_last=True, every_n_train_steps=config.train.checkpoint_every,
         save_top_k=0,
@@ -124,21 +139,35 @@ def run_training(
         num_sanity_val_steps=0,
         enable_model_summary=progress,
     )
-    trainer.fit(module, train_loader, val_loader, ckpt_path=resume_from)
+    trainer.fit(module, train_loader, validation_loaders, ckpt_path=resume_from)
     trainer.save_checkpoint(last)
     model_path = run_dir / "model.safetensors"
     if trainer.is_global_zero:  # under DDP every rank gets here; one writes
         save_model(module.codec.cpu().eval(), model_path)
-        metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("val/")}
+        metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("val")}
         (run_dir / "metrics.json").write_text(json.dumps({"step": trainer.global_step, **metrics}, indent=2))
     return model_path
 
 
-def with_overrides(config: Config, *, steps: int | None = None, data: str | None = None) -> Config:
+def _initialise_from(module: CodecModule, model: str) -> None:
+    """Copies the weights of a trained model (same architecture) into a fresh run."""
+    source = load_model(model)
+    try:
+        module.codec.load_state_dict(source.state_dict())
+    except RuntimeError as err:
+        raise CodecError(f"train.init_from {model!r}: its architecture differs from this config's ({err})") from None
+
+
+def with_overrides(config: Config, *, steps: int | None = None, data: str | None = None,
+                   target_kbps: float | None = None) -> Config:
     """The config with command-line overrides applied (they are saved with the run)."""
     train = config.train
     if steps is not None:
         train = replace(train, steps=steps)
+    if target_kbps is not None:
+        if not 0 < target_kbps < 1e4:
+            raise CodecError(f"--target-kbps must be a positive bitrate in kbps, got {target_kbps}")
+        train = replace(train, rate_control=replace(train.rate_control, target_kbps=target_kbps))
     if data is not None:
         train = replace(train, data=replace(train.data, train=data, validation=data))
     return replace(config, train=train)

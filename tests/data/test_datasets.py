@@ -88,3 +88,46 @@ def test_dataset_specs(tmp_path, files):
     assert dataset_files(str(tmp_path / "sub"), "validation") == [files[1]]
     with pytest.raises(CodecError):
         dataset_files(f"synth:{synth}", "test")
+
+
+def corpus_with_soundfonts(root):
+    """A tiny corpus manifest: two training pieces and one validation piece rendered with two soundfonts."""
+    import json
+
+    pieces = [("train", "piece_00000", "font_a"), ("train", "piece_00001", "font_b"),
+              ("validation", "piece_00002-font_a", "font_a"), ("validation", "piece_00002-font_b", "font_b")]
+    entries = []
+    for split, name, font in pieces:
+        write(root / split / f"{name}.flac", 0.2)
+        entries.append({"name": name, "split": split, "soundfont": font, "audio": f"{split}/{name}.flac"})
+    (root / "manifest.json").write_text(json.dumps({"version": 2, "pieces": entries}))
+    return root
+
+
+def test_leave_one_soundfont_out_selection(tmp_path):
+    root = corpus_with_soundfonts(tmp_path / "c")
+    spec = f"synth:{root}"
+    assert dataset_files(spec, "train", exclude_soundfont="font_b") == [root / "train/piece_00000.flac"]
+    assert dataset_files(spec, "validation", soundfont="font_b") == [root / "validation/piece_00002-font_b.flac"]
+    assert dataset_files(spec, "validation", exclude_soundfont="font_b") == [
+        root / "validation/piece_00002-font_a.flac"]
+    with pytest.raises(CodecError, match="no pieces rendered with soundfont 'font_c'"):
+        dataset_files(spec, "train", exclude_soundfont="font_c")
+    with pytest.raises(CodecError, match="only synthetic corpora"):
+        dataset_files(f"folder:{root}", "train", soundfont="font_a")
+    (root / "manifest.json").write_text("{not json")
+    with pytest.raises(CodecError, match="manifest.json: missing or unreadable"):
+        dataset_files(spec, "train", soundfont="font_a")
+
+
+def test_augmented_crops_are_deterministic_and_differ_from_plain_ones(files):
+    from snn_codec.config import AugmentConfig
+    from snn_codec.data.augment import Augmenter
+
+    augment = Augmenter(AugmentConfig(enabled=True, reverb_probability=1.0, rt60_s=(0.1, 0.2)), 8000)
+    plain = AudioCropDataset(files, 8000, 1000, items_per_epoch=4, seed=3)
+    augmented = AudioCropDataset(files, 8000, 1000, items_per_epoch=4, seed=3, augment=augment)
+    assert augmented[1].shape == (1, 1000)
+    assert torch.equal(augmented[1], AudioCropDataset(files, 8000, 1000, items_per_epoch=4, seed=3,
+                                                      augment=augment)[1])
+    assert not torch.equal(augmented[1], plain[1])

@@ -66,10 +66,17 @@ def test_reserved_soundfont_is_refused(tmp_path):
 
 @needs_fluidsynth
 def test_build_corpus_writes_both_splits_and_resumes(tmp_path, monkeypatch):
-    out = build_corpus(tmp_path / "c", num_pieces=3, duration_s=3.0, sample_rate=16000, seed=5, progress=False)
+    fonts = ("fluidr3_gm", "timgm6mb")
+    out = build_corpus(tmp_path / "c", num_pieces=3, duration_s=3.0, sample_rate=16000, soundfonts=fonts, seed=5,
+                       progress=False)
     manifest = json.loads((out / "manifest.json").read_text())
-    assert [len(manifest["splits"][s]) for s in ("train", "validation")] == [2, 1]
-    assert {p["soundfont"] for p in manifest["pieces"]} == {"fluidr3_gm", "timgm6mb"}
+    assert [len(manifest["splits"][s]) for s in ("train", "validation")] == [2, 2]
+    assert [p["soundfont"] for p in manifest["pieces"]] == ["fluidr3_gm", "timgm6mb", "fluidr3_gm", "timgm6mb"]
+    # the validation piece is rendered with every soundfont: the same music, another timbre
+    validation = [json.loads((out / p["meta"]).read_text()) for p in manifest["pieces"] if p["split"] == "validation"]
+    assert validation[0]["notes"] == validation[1]["notes"]
+    assert load_audio(out / "validation/piece_00002-fluidr3_gm.flac").samples.shape == \
+        load_audio(out / "validation/piece_00002-timgm6mb.flac").samples.shape
     for entry in manifest["pieces"]:
         info = sf.info(out / entry["audio"])
         assert info.samplerate == 16000 and info.channels == 1 and info.subtype == "PCM_16"
@@ -87,7 +94,8 @@ def test_build_corpus_writes_both_splits_and_resumes(tmp_path, monkeypatch):
         raise AssertionError("a complete piece was rendered again")
 
     monkeypatch.setattr(synth_piano, "render_midi", no_render)
-    build_corpus(tmp_path / "c", num_pieces=3, duration_s=3.0, sample_rate=16000, seed=5, progress=False)
+    build_corpus(tmp_path / "c", num_pieces=3, duration_s=3.0, sample_rate=16000, soundfonts=fonts, seed=5,
+                 progress=False)
     assert before == {p: p.stat().st_mtime_ns for p in out.rglob("piece_*")}
 
 

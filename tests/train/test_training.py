@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
+import pytest
 import soundfile as sf
 import torch
 
 from snn_codec.config import Config, DataConfig, TrainConfig, load_config
 from snn_codec.model_io import load_model
 from snn_codec.train.run import run_training
-from snn_codec.train.schedules import learning_rate_factor, sparsity_weight
-from snn_codec.config import SparsityConfig
+from snn_codec.config import RateControlConfig, SparsityConfig
+from snn_codec.train.schedules import learning_rate_factor, rate_control_step, sparsity_weight
 
 
 def tiny_run_config(tiny_config, data_dir, steps):
@@ -35,6 +36,7 @@ def test_train_export_and_resume(tmp_path, tiny_config, make_audio):
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert metrics["step"] == 2
     assert {"val/si_sdr", "val/log_mel_db", "val/payload_kbps", "val/firing_rate"} <= set(metrics)
+    assert not any(key.startswith("val_unseen") for key in metrics)  # no soundfont held out
     first = load_model(model_path).weight_hash()
 
     run_training(config, run_dir, progress=False)  # resumes at step 2, finishes step 3
@@ -60,6 +62,8 @@ def test_resuming_with_another_config_is_refused(tmp_path, tiny_config, make_aud
 def test_schedules():
     ramp = SparsityConfig(start=0.0, end=1.0, delay_steps=10, ramp_steps=10)
     assert [sparsity_weight(s, ramp) for s in (0, 10, 15, 20, 99)] == [0.0, 0.0, 0.5, 1.0, 1.0]
+    stairs = SparsityConfig(start=0.0, end=1.0, ramp_steps=100, stair_steps=25)
+    assert [sparsity_weight(s, stairs) for s in (0, 24, 25, 49, 50, 99, 100)] == [0, 0, 0.25, 0.25, 0.5, 0.75, 1.0]
     assert learning_rate_factor(0, 10, 100) == 0.1
     assert learning_rate_factor(10, 10, 100) == 1.0
     assert learning_rate_factor(100, 10, 100) == 0.1
@@ -101,3 +105,64 @@ def test_a_resumed_run_continues_with_the_crops_it_has_not_used(tmp_path, tiny_c
     assert len(resumed_batches) == 2
     for a, b in zip(fresh_batches[3:], resumed_batches):
         assert torch.equal(a, b)
+
+
+def test_rate_controller_step_moves_toward_the_target_and_is_bounded():
+    import math
+
+    control = RateControlConfig(target_kbps=1.5, gain=0.1, min_weight=1e-3, max_weight=10.0)
+    start = math.log(0.1)
+    assert rate_control_step(start, 3.0, control) == pytest.approx(start + 0.1 * math.log(2))
+    assert rate_control_step(start, 0.75, control) == pytest.approx(start - 0.1 * math.log(2))
+    assert rate_control_step(start, 1.5, control) == start
+    assert rate_control_step(math.log(10.0), 1e6, control) == pytest.approx(math.log(10.0))
+    assert rate_control_step(math.log(1e-3), 0.0, control) == pytest.approx(math.log(1e-3))
+
+
+def tiny_corpus(root, make_audio):
+    """A synthetic-corpus layout (manifest with soundfonts) from generated audio: fonts a and b."""
+    pieces = []
+    for index, (split, font) in enumerate([("train", "a"), ("train", "b"), ("validation", "a"), ("validation", "b")]):
+        path = root / split / f"piece_{index:05d}.flac"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        sf.write(path, make_audio(1.0, 8000, seed=index)[0], 8000)
+        pieces.append({"name": path.stem, "split": split, "soundfont": font, "audio": f"{split}/{path.name}"})
+    (root / "manifest.json").write_text(json.dumps({"version": 2, "pieces": pieces}))
+    return root
+
+
+@pytest.mark.parametrize("target_kbps, direction", [(0.01, 1), (1000.0, -1)])
+def test_rate_control_with_holdout_and_augmentation(tmp_path, tiny_config, make_audio, target_kbps, direction):
+    import math
+
+    from snn_codec.config import AugmentConfig
+    from snn_codec.train.module import CodecModule
+
+    corpus = tiny_corpus(tmp_path / "corpus", make_audio)
+    config = tiny_run_config(tiny_config, corpus, steps=3)
+    data = replace(config.train.data, train=f"synth:{corpus}", validation=f"synth:{corpus}", holdout_soundfont="b",
+                   augment=AugmentConfig(enabled=True, rt60_s=(0.1, 0.2)))
+    control = RateControlConfig(target_kbps=target_kbps, gain=0.5, initial_weight=0.1)
+    config = replace(config, train=replace(config.train, data=data, rate_control=control))
+    run_training(config, tmp_path / "run", progress=False)
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    for prefix in ("val", "val_unseen"):
+        assert {f"{prefix}/log_mel_db", f"{prefix}/payload_kbps", f"{prefix}/firing_rate"} <= set(metrics)
+    assert metrics["val_unseen/log_mel_db"] != metrics["val/log_mel_db"]  # different audio
+    module = CodecModule.load_from_checkpoint(tmp_path / "run/checkpoints/last.ckpt", weights_only=False)
+    moved = float(module.sparsity_log_weight) - math.log(0.1)
+    assert moved * direction > 0.5  # three steps far off the target: weight pushed the right way
+
+
+def test_init_from_copies_a_trained_model_and_refuses_another_architecture(tiny_config, tiny_model_file):
+    from snn_codec.errors import CodecError
+    from snn_codec.train.module import CodecModule
+    from snn_codec.train.run import _initialise_from
+
+    module = CodecModule.from_config(Config(model=tiny_config))
+    _initialise_from(module, str(tiny_model_file))
+    source = load_model(tiny_model_file).state_dict()
+    assert all(torch.equal(v, source[k]) for k, v in module.codec.state_dict().items())
+    other = replace(tiny_config, latent_dim=tiny_config.latent_dim * 2)
+    with pytest.raises(CodecError, match="architecture differs"):
+        _initialise_from(CodecModule.from_config(Config(model=other)), str(tiny_model_file))
