@@ -177,6 +177,16 @@ def train_cmd(args: argparse.Namespace) -> None:
     print(f"model written: {model} (config and checkpoints in {run_dir})")
 
 
+def analyze_cmd(args: argparse.Namespace) -> None:
+    from snn_codec.eval.analysis import run_analysis
+
+    out = Path(args.out)
+    run_analysis(args.models, args.data, out, split=args.split, soundfont=args.soundfont, pieces=args.pieces,
+                 controls=args.controls, seed=args.seed)
+    print((out / "report.md").read_text())
+    print(f"report and figures in {out}")
+
+
 def export_cmd(args: argparse.Namespace) -> None:
     from snn_codec.train.run import export_checkpoint
 
@@ -267,6 +277,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
     p.add_argument("--no-resume", action="store_true", help="start over even if the run folder has a checkpoint")
     p.set_defaults(command=train_cmd)
+
+    p = sub.add_parser("analyze", help="are units selective for and synchronous with key strikes? (MIDI ground truth)")
+    p.add_argument("models", nargs="+", metavar="MODEL", help="shipped model names or .safetensors paths")
+    p.add_argument("data", help="a synthetic piano corpus (snn-codec data synth-piano), e.g. data/piano-multi")
+    p.add_argument("--out", default="analysis", help="folder for report.md, report.json and the figures")
+    p.add_argument("--split", default="validation")
+    p.add_argument("--soundfont", default=None, help="only pieces rendered with this soundfont")
+    p.add_argument("--pieces", type=int, default=12, help="how many pieces to encode")
+    p.add_argument("--controls", type=int, default=1000,
+                   help="shifted / shuffled controls per test (the smallest p-value is 1 / (controls + 1))")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(command=analyze_cmd)
 
     p = sub.add_parser("export-nir", help="the model's bottleneck (affine + neurons) as a NIR graph file")
     p.add_argument("model", help="shipped model name or .safetensors path")
