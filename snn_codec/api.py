@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -18,7 +18,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from snn_codec.audio import Audio, as_array, atomic_output, check_sample_rate
-from snn_codec.bitstream import EVENT_CODERS, Header, coder_by_id, coder_by_name
+from snn_codec.bitstream import Header, coder_by_id, coder_by_name, coders_for
 from snn_codec.bitstream.stream import AUTO, ContainerReader, ContainerWriter, StreamHeader, chunk_frames_for
 from snn_codec.codec import Codec
 from snn_codec.errors import AudioError, CodecError, FormatError
@@ -47,7 +47,18 @@ class FileInfo:
     total_bytes: int
     payload_bytes: int
     duration_s: float
-    events: int
+    events: int  # spikes; 0 for a VQ model's indices
+    codebook_size: int | None = None  # a VQ model's file: the codebook size; None for spikes
+
+    @property
+    def stores_indices(self) -> bool:
+        """The file holds codebook indices (a VQ model; `header.num_units` codebooks), not spikes."""
+        return self.codebook_size is not None
+
+    @property
+    def bits_per_index(self) -> float:
+        indices = self.header.num_units * self.header.num_frames
+        return self.payload_bytes * 8 / indices if indices else float("nan")
 
     @property
     def coder(self) -> str:
@@ -107,7 +118,9 @@ def compress_to(source: AudioSource, out: BinaryIO, codec: Codec, coder: str = "
     info, rate = source.info, codec.config.sample_rate
     model_samples = resampled_length(info.num_samples, info.sample_rate, rate)
     num_frames = codec.num_frames(model_samples)
-    coders = list(EVENT_CODERS.values()) if coder == "auto" else [coder_by_name(coder)]
+    bottleneck = codec.bottleneck
+    choices = coders_for(bottleneck.stores_indices)
+    coders = list(choices.values()) if coder == "auto" else [coder_by_name(coder, bottleneck.stores_indices)]
     header = Header(
         sample_rate=info.sample_rate,
         num_samples=info.num_samples,
@@ -118,7 +131,9 @@ def compress_to(source: AudioSource, out: BinaryIO, codec: Codec, coder: str = "
         num_units=codec.units,
         num_frames=num_frames,
     )
-    writer = ContainerWriter(out, StreamHeader(header, chunk_frames_for(codec.units, codec.window_frames)), coders)
+    stream = StreamHeader(header, chunk_frames_for(codec.units, codec.window_frames))
+    alphabet_size = bottleneck.alphabet_size if bottleneck.stores_indices else None
+    writer = ContainerWriter(out, stream, coders, alphabet_size)
     mono = resample_stream(mono_blocks(source.blocks()), info.sample_rate, rate, model_samples)
     windows = -(-num_frames // codec.window_frames)
     for events in _windows_bar(codec.encode_stream(mono, model_samples), windows, "encode", progress):
@@ -140,7 +155,8 @@ def compress(
         audio: a file path, an `Audio`, or samples (S,) / (channels, S) as a numpy array or torch tensor.
         sample_rate: rate of `audio` in Hz when it is an array or tensor.
         model: a loaded `Codec`, a shipped model name, or a .safetensors path (default: the piano model).
-        coder: event coder name, or "auto" for the smallest payload of each chunk.
+        coder: event coder name (an index coder for VQ models), or "auto" for the smallest payload of each
+            chunk.
         progress: show a progress bar on long inputs.
 
     Returns:
@@ -191,13 +207,14 @@ def decompress_from(source: BinaryIO, model: Codec | str | None = None, progress
     reader = ContainerReader(source, coder_by_id)
     header = reader.header
     codec = _model_for(header, model)
+    chunks = _model_chunks(reader, codec)
     rate, sr, total = codec.config.sample_rate, header.sample_rate, header.num_samples
     first = min(max(int(round(start_s * sr)), 0), total)
     stop = total if duration_s is None else min(total, first + max(int(round(duration_s * sr)), 0))
     size, hop, num_frames = codec.window_frames, codec.hop_length, header.num_frames
     count = -(-num_frames // size)
     if first == 0 and stop == total:
-        events = (chunk for _, chunk in reader.chunks())
+        events = chunks()
         mono = _windows_bar(codec.decode_stream(events, num_frames), count, "decode", progress)
         restored = resample_stream(mono, rate, sr, total)
         return header, (np.repeat(block[None], header.channels, axis=0) for block in restored)
@@ -207,7 +224,7 @@ def decompress_from(source: BinaryIO, model: Codec | str | None = None, progress
     context, chunk_frames = codec.decoder.context_frames, reader.stream.chunk_frames
     first_chunk = max(0, lo_window * size - context) // chunk_frames
     stop_chunk = -(-min(num_frames, hi_window * size + context) // chunk_frames)
-    events = (chunk for _, chunk in reader.chunks(first_chunk, stop_chunk))
+    events = chunks(first_chunk, stop_chunk)
     mono = codec.decode_stream(events, num_frames, first_chunk * chunk_frames, range(lo_window, hi_window))
     segment_start = lo_window * size * hop * sr // rate  # in samples at the file's rate
     segment_frames = min(num_frames, hi_window * size) - lo_window * size
@@ -215,6 +232,22 @@ def decompress_from(source: BinaryIO, model: Codec | str | None = None, progress
                                resampled_length(segment_frames * hop, rate, sr))
     part = _slice_stream(restored, first - segment_start, stop - segment_start)
     return header, (np.repeat(block[None], header.channels, axis=0) for block in part)
+
+
+def _model_chunks(reader: ContainerReader, codec: Codec) -> Callable[..., Iterator[np.ndarray]]:
+    """`reader.chunks` without the coders, checked to hold what the model's bottleneck decodes."""
+    bottleneck = codec.bottleneck
+    expected = (bottleneck.stores_indices, bottleneck.alphabet_size)
+
+    def chunks(first: int = 0, stop: int | None = None) -> Iterator[np.ndarray]:
+        for _, chunk in reader.chunks(first, stop):
+            if reader.payload_kind != expected:
+                stores_indices, alphabet_size = reader.payload_kind
+                found = f"indices of {alphabet_size} codes" if stores_indices else "binary events"
+                raise FormatError(f"corrupted: the file holds {found}, which model {codec.config.name!r} cannot decode")
+            yield chunk
+
+    return chunks
 
 
 def _slice_stream(blocks: Iterator[np.ndarray], start: int, stop: int) -> Iterator[np.ndarray]:
@@ -275,17 +308,19 @@ def inspect_stream(source: BinaryIO) -> FileInfo:
     events = chunks = 0
     for coder, chunk in reader.chunks():
         coders[coder.name] = coders.get(coder.name, 0) + 1
-        events += int(chunk.sum())
+        events += 0 if coder.stores_indices else int(chunk.sum())
         chunks += 1
     header = reader.header
+    stores_indices, alphabet_size = reader.payload_kind or (False, 2)
     return FileInfo(
         header=header, version=reader.version, coders=coders, chunks=chunks, total_bytes=counter.count,
         payload_bytes=reader.payload_bytes, duration_s=header.num_samples / header.sample_rate, events=events,
+        codebook_size=alphabet_size if stores_indices else None,
     )
 
 
 def read_events(data: bytes) -> tuple[Header, np.ndarray]:
-    """The header and the whole (N, T) bool event matrix of a .snnc file (for analysis and plots)."""
+    """The header and the whole (N, T) event matrix of a .snnc file (bool spikes or int64 codebook indices)."""
     reader = ContainerReader(io.BytesIO(bytes(data)), coder_by_id)
     chunks = [chunk for _, chunk in reader.chunks()]
     events = np.concatenate(chunks, axis=-1) if chunks else np.zeros((reader.header.num_units, 0), bool)

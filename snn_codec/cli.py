@@ -105,11 +105,15 @@ def info_cmd(args: argparse.Namespace) -> None:
         info = api.inspect_stream(source)
     header = info.header
     config = shipped_config(header.model_id)
-    neuron = config.bottleneck["kind"] if config else "unknown (the model does not ship with snn_codec)"
+    if info.stores_indices:  # a VQ model: one codebook is a plain VQ, more a residual VQ
+        model_kind = {"bottleneck": config.bottleneck["kind"] if config else "vq" if header.num_units == 1 else "rvq"}
+    else:
+        model_kind = {"neuron_model": config.bottleneck["kind"] if config else
+                      "unknown (the model does not ship with snn_codec)"}
     fields = {
         "file": args.input,
         "model": header.model_id,
-        "neuron_model": neuron,
+        **model_kind,
         "weight_hash": header.weight_hash.hex(),
         "sample_rate_hz": header.sample_rate,
         "channels": header.channels,
@@ -123,14 +127,24 @@ def info_cmd(args: argparse.Namespace) -> None:
         "payload_kbps": round(info.payload_kbps, 4),
         "coder": info.coder,
         "chunks": info.chunks,
-        "units": header.num_units,
-        "frames": header.num_frames,
-        "events": info.events,
-        "events_per_s": round(info.events_per_s, 2),
-        "firing_rate": round(info.firing_rate, 4),
-        "bits_per_event": round(info.bits_per_event, 3),
-        "bits_per_frame": round(info.bits_per_frame, 2),
     }
+    if info.stores_indices:
+        fields.update({
+            "quantizers": header.num_units,
+            "codebook_size": info.codebook_size,
+            "frames": header.num_frames,
+            "bits_per_index": round(info.bits_per_index, 3),
+        })
+    else:
+        fields.update({
+            "units": header.num_units,
+            "frames": header.num_frames,
+            "events": info.events,
+            "events_per_s": round(info.events_per_s, 2),
+            "firing_rate": round(info.firing_rate, 4),
+            "bits_per_event": round(info.bits_per_event, 3),
+        })
+    fields["bits_per_frame"] = round(info.bits_per_frame, 2)
     if args.json:
         print(json.dumps(fields, indent=2))
     else:
@@ -224,7 +238,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="IN [OUT.snnc], or several files, folders or globs; '-' is standard input/output")
     p.add_argument("-o", "--out-dir", default=None, help="folder for the outputs (default: beside each input)")
     p.add_argument("--model", default=None, help="shipped model name or .safetensors path (default piano-v1)")
-    p.add_argument("--coder", default="auto", help="event coder: auto (smallest per chunk), dense, sparse, entropy")
+    p.add_argument("--coder", default="auto", help="event coder: auto (smallest per chunk), dense, sparse, entropy; "
+                   "for VQ models index-fixed, index-entropy")
     p.add_argument("--force", action="store_true", help="overwrite existing outputs")
     p.set_defaults(command=compress_cmd)
 

@@ -85,10 +85,11 @@ class Codec(nn.Module):
         options = {k: v for k, v in config.bottleneck.items() if k != "kind"}
         self.encoder = Encoder(config)
         self.bottleneck = build_bottleneck(config.bottleneck["kind"], config.latent_dim, **options)
-        self.decoder = build_decoder(config, self.bottleneck.units)
+        self.decoder = build_decoder(config, self.bottleneck.output_channels)
 
     @property
     def units(self) -> int:
+        """Rows of the stored events: neurons, or codebooks of a VQ model."""
         return self.bottleneck.units
 
     def forward(self, audio: Tensor) -> CodecOutput:
@@ -101,7 +102,8 @@ class Codec(nn.Module):
 
     @torch.inference_mode()
     def encode_stream(self, blocks: Iterable[np.ndarray], num_samples: int) -> Iterator[np.ndarray]:
-        """Mono float32 blocks at the model's rate, `num_samples` in all -> events (N, frames) per window.
+        """Mono float32 blocks at the model's rate, `num_samples` in all -> events (N, frames) per window
+        (bool spikes, or int64 codebook indices of a VQ model).
 
         Each window sees the same samples (context included) whatever the block sizes, and the bottleneck
         state is carried from window to window, so the events equal those of a single pass.
@@ -126,11 +128,11 @@ class Codec(nn.Module):
         """Events in chunks of any size -> mono audio per window at the model's rate.
 
         Args:
-            chunks: (N, frames) bool blocks, starting at frame `first_frame` of a stream of `num_frames`.
+            chunks: (N, frames) event blocks, starting at frame `first_frame` of a stream of `num_frames`.
             window_range: which windows to decode (default all); the chunks must cover them and their context.
         """
         hop, context = self.hop_length, self.decoder.context_frames
-        events = _Buffer(chunks, num_frames, (self.units,), np.bool_, offset=first_frame)
+        events = _Buffer(chunks, num_frames, (self.units,), self.bottleneck.event_dtype, offset=first_frame)
         selected = windows(num_frames, context, self.window_frames)
         if window_range is not None:
             selected = [selected[i] for i in window_range]
@@ -141,14 +143,15 @@ class Codec(nn.Module):
             events.drop_before(max(0, w.stop - context))
 
     def encode(self, audio: Tensor) -> Tensor:
-        """Mono audio (S,) at the model's rate -> events (N, T) bool, T = ceil(S / hop_length)."""
+        """Mono audio (S,) at the model's rate -> events (N, T), T = ceil(S / hop_length)."""
         samples = audio.detach().float().cpu().numpy()
         parts = list(self.encode_stream([samples], samples.shape[-1]))
-        return torch.from_numpy(np.concatenate(parts, axis=-1) if parts else np.zeros((self.units, 0), bool))
+        empty = np.zeros((self.units, 0), self.bottleneck.event_dtype)
+        return torch.from_numpy(np.concatenate(parts, axis=-1) if parts else empty)
 
     def decode(self, events: Tensor) -> Tensor:
         """Events (N, T) -> mono audio (T * hop_length,) at the model's rate."""
-        array = events.detach().cpu().numpy().astype(bool)
+        array = events.detach().cpu().numpy().astype(self.bottleneck.event_dtype)
         parts = list(self.decode_stream([array], array.shape[-1]))
         return torch.from_numpy(np.concatenate(parts) if parts else np.zeros(0, np.float32))
 

@@ -110,16 +110,52 @@ def model_cost_bits(events: np.ndarray) -> float:
     return total
 
 
+def finish_payload(encoder: constriction.stream.queue.RangeEncoder) -> bytes:
+    """Codes the terminator and returns the payload: the encoder's words, little-endian.
+
+    The decoder reads missing words as zeros: dropping trailing zero words makes the payload shorter
+    and canonical (`payload_words` rejects a payload that ends in a zero word).
+    """
+    encoder.encode(TERMINATOR, _bernoulli(), np.full(TERMINATOR.size, 0.5))
+    return np.trim_zeros(encoder.get_compressed(), "b").astype(_WORD).tobytes()
+
+
+def payload_words(payload: bytes, what: str) -> np.ndarray:
+    """The range coder's words of a payload written by `finish_payload`.
+
+    Raises:
+        FormatError: the payload is not a whole number of words or ends in a zero word.
+    """
+    if len(payload) % _WORD.itemsize:
+        raise FormatError(f"corrupted: {what} payload has {len(payload)} bytes; expected a multiple of 4")
+    if payload[-_WORD.itemsize :] == bytes(_WORD.itemsize):
+        raise FormatError(f"corrupted: {what} payload ends in a zero word, which encode never writes")
+    return np.frombuffer(payload, dtype=_WORD).astype(np.uint32)
+
+
+def check_end(decoder: constriction.stream.queue.RangeDecoder, what: str) -> None:
+    """Reads the terminator after the last coded symbol and checks that nothing follows it.
+
+    Raises:
+        FormatError: the terminator is wrong (garbage or a truncated payload) or data follows it.
+    """
+    try:
+        terminator = np.asarray(decoder.decode(_bernoulli(), np.full(TERMINATOR.size, 0.5)))
+        exhausted = decoder.maybe_exhausted()
+    except Exception as err:  # constriction reports invalid data with assorted exception types
+        raise FormatError(f"corrupted: {what} payload cannot be decoded ({err})") from err
+    if not np.array_equal(terminator, TERMINATOR):
+        raise FormatError(f"corrupted or truncated: {what} payload does not end with its terminator")
+    if not exhausted:
+        raise FormatError(f"corrupted: {what} payload has trailing data after its terminator")
+
+
 def _range_code(events: np.ndarray, k: np.ndarray) -> bytes:
     """Range code (N, T) events frame-major with (T, N) integer probabilities k, then the terminator."""
     encoder = constriction.stream.queue.RangeEncoder()
-    family = _bernoulli()
     if events.size:
-        encoder.encode(events.T.ravel().astype(np.int32), family, _as_float(k.ravel()))
-    encoder.encode(TERMINATOR, family, np.full(TERMINATOR.size, 0.5))
-    # The decoder reads missing words as zeros: dropping trailing zero words makes the payload
-    # shorter and canonical (decode rejects a payload that ends in a zero word).
-    return np.trim_zeros(encoder.get_compressed(), "b").astype(_WORD).tobytes()
+        encoder.encode(events.T.ravel().astype(np.int32), _bernoulli(), _as_float(k.ravel()))
+    return finish_payload(encoder)
 
 
 class EntropyEventCoder(EventCoder):
@@ -152,11 +188,7 @@ class EntropyEventCoder(EventCoder):
                 f"truncated: entropy payload of {len(payload)} bytes cannot hold "
                 f"{num_units} units x {num_frames} frames"
             )
-        if len(payload) % _WORD.itemsize:
-            raise FormatError(f"corrupted: entropy payload has {len(payload)} bytes; expected a multiple of 4")
-        if payload[-_WORD.itemsize :] == bytes(_WORD.itemsize):
-            raise FormatError("corrupted: entropy payload ends in a zero word, which encode never writes")
-        words = np.frombuffer(payload, dtype=_WORD).astype(np.uint32)
+        words = payload_words(payload, "entropy")
         events = np.zeros((num_units, num_frames), dtype=np.bool_)
         k = np.empty((num_frames, num_units), dtype=np.uint16)
         model = ContextModel(num_units)
@@ -168,14 +200,9 @@ class EntropyEventCoder(EventCoder):
                 bits = np.asarray(decoder.decode(family, _as_float(k[t])))
                 events[:, t] = bits
                 model.observe(bits)
-            terminator = np.asarray(decoder.decode(family, np.full(TERMINATOR.size, 0.5)))
-            exhausted = decoder.maybe_exhausted()
         except Exception as err:  # constriction reports invalid data with assorted exception types
             raise FormatError(f"corrupted: entropy payload cannot be decoded ({err})") from err
-        if not np.array_equal(terminator, TERMINATOR):
-            raise FormatError("corrupted or truncated: entropy payload does not end with its terminator")
-        if not exhausted:
-            raise FormatError("corrupted: entropy payload has trailing data after its terminator")
+        check_end(decoder, "entropy")
         # The range decoder reads ahead, so trailing words can slip past `maybe_exhausted`; coding
         # the decoded events again (one vectorised call) proves the payload is the canonical one.
         if _range_code(events, k) != payload:

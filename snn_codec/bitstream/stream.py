@@ -25,6 +25,10 @@ then ceil(T / F) chunks, each:
     5       P     payload: the chunk's (N, frames) events, coded on their own
     5+P     4     CRC32 of the chunk's bytes 0 .. 5+P
 and nothing after the last chunk.
+
+A VQ model's file has the same layout: N is its number of codebooks Q, and each chunk holds the (Q, frames)
+codebook indices, coded by an index coder whose payload starts with the codebook size. Every chunk of a
+file holds the same kind of payload (binary events, or indices of one codebook size).
 """
 
 from __future__ import annotations
@@ -38,13 +42,12 @@ from typing import BinaryIO
 import numpy as np
 
 from snn_codec.bitstream import container as v1
-from snn_codec.bitstream.base import EventCoder
+from snn_codec.bitstream.base import MAX_CHUNK_CELLS, Coder, max_payload
 from snn_codec.bitstream.container import Header, header_problem
 from snn_codec.errors import ConfigError, FormatError
 
 VERSION = 2
 MAX_CHUNK_FRAMES = 2**16
-MAX_CHUNK_CELLS = 2**21  # units x frames of one chunk: bounds what a few bytes of file can make us allocate
 READ_PIECE = 1 << 20  # large reads go in pieces, so a lying length cannot allocate more than the file holds
 _FIXED = struct.Struct("<4sBIQHBHII16sB")
 _CHUNK = struct.Struct("<BI")
@@ -66,11 +69,6 @@ class StreamHeader:
 
     def frames_in_chunk(self, index: int) -> int:
         return min(self.chunk_frames, self.header.num_frames - index * self.chunk_frames)
-
-
-def max_payload(num_units: int, num_frames: int) -> int:
-    """Largest payload a chunk may declare: twice the dense size plus slack (no coder needs more)."""
-    return 2 * (-(-num_units * num_frames // 8)) + 1024
 
 
 def _problem(stream: StreamHeader) -> str | None:
@@ -96,14 +94,19 @@ class ContainerWriter:
         out: a writable binary stream.
         stream: the header; `header.coder_id` is the coder id, or AUTO to pick the smallest per chunk.
         coders: the coders to choose from (AUTO), or the one whose id is in the header.
+        alphabet_size: the codebook size of a VQ model's indices, coded by index coders; None for binary
+            events, coded by event coders.
     """
 
-    def __init__(self, out: BinaryIO, stream: StreamHeader, coders: list[EventCoder]):
+    def __init__(self, out: BinaryIO, stream: StreamHeader, coders: list[Coder], alphabet_size: int | None = None):
         problem = _problem(stream)
         if problem:
             raise ConfigError(f"cannot write .snnc header: {problem}")
-        self.out, self.stream, self.coders = out, stream, coders
-        self.pending = np.zeros((stream.header.num_units, 0), dtype=bool)
+        stores_indices = alphabet_size is not None
+        if any(coder.stores_indices != stores_indices for coder in coders):
+            raise ConfigError(f"coders {coders} do not all code {'indices' if stores_indices else 'binary events'}")
+        self.out, self.stream, self.coders, self.alphabet_size = out, stream, coders, alphabet_size
+        self.pending = np.zeros((stream.header.num_units, 0), dtype=np.int64 if stores_indices else bool)
         self.frames_written = 0
         self.bytes_written = 0
         self._write(_pack_header(stream))
@@ -113,7 +116,7 @@ class ContainerWriter:
         self.bytes_written += len(data)
 
     def write_events(self, events: np.ndarray) -> None:
-        """Appends (N, frames) bool events; every complete chunk is coded and written at once."""
+        """Appends (N, frames) bool events (or (Q, frames) indices); every complete chunk is coded and written."""
         self.pending = np.concatenate([self.pending, events], axis=1)
         size = self.stream.chunk_frames
         while self.pending.shape[1] >= size:
@@ -121,11 +124,16 @@ class ContainerWriter:
             self.pending = self.pending[:, size:]
 
     def _write_chunk(self, events: np.ndarray) -> None:
-        coded = [(coder, coder.encode(np.ascontiguousarray(events))) for coder in self.coders]
+        coded = [(coder, self._encode(coder, np.ascontiguousarray(events))) for coder in self.coders]
         coder, payload = min(coded, key=lambda pair: (len(pair[1]), pair[0].coder_id))
         body = _CHUNK.pack(coder.coder_id, len(payload)) + payload
         self._write(body + _CRC.pack(zlib.crc32(body)))
         self.frames_written += events.shape[1]
+
+    def _encode(self, coder: Coder, events: np.ndarray) -> bytes:
+        if self.alphabet_size is None:
+            return coder.encode(events)
+        return coder.encode(events, self.alphabet_size)
 
     def close(self) -> None:
         """Writes the last, shorter chunk."""
@@ -175,6 +183,7 @@ class ContainerReader:
             raise FormatError("truncated: the .snnc header is incomplete")
         self.version = start[-1]
         self.payload_bytes = 0  # payload bytes read so far (the events, without framing)
+        self.payload_kind: tuple[bool, int] | None = None  # (stores_indices, alphabet_size) of the chunks read
         self._v1_payload: bytes | None = None
         if self.version == 1:
             self.stream = self._read_v1(start)
@@ -224,11 +233,13 @@ class ContainerReader:
     def header(self) -> Header:
         return self.stream.header
 
-    def chunks(self, first: int = 0, stop: int | None = None) -> Iterator[tuple[EventCoder, np.ndarray]]:
-        """Yields (coder, events (N, frames) bool) for chunks `first` .. `stop` - 1 (default: to the end).
+    def chunks(self, first: int = 0, stop: int | None = None) -> Iterator[tuple[Coder, np.ndarray]]:
+        """Yields (coder, events (N, frames) bool or indices (Q, frames) int64) for chunks `first` .. `stop` - 1
+        (default: to the end).
 
         Chunks before `first` are skipped by their lengths, without decoding them (seeking when the
-        source can). Reading to the end also checks that nothing follows the last chunk.
+        source can). Reading to the end also checks that nothing follows the last chunk. `payload_kind`
+        tells what the chunks hold once one has been read.
         """
         header = self.stream.header
         if self._v1_payload is not None:
@@ -242,15 +253,23 @@ class ContainerReader:
         for index in range(first, last):
             coder_id, payload = self._read_chunk(index)
             coder = self.coder_by_id(coder_id)
+            self._check_kind(index, (coder.stores_indices, coder.alphabet_size(payload)))
             yield coder, coder.decode(payload, header.num_units, self.stream.frames_in_chunk(index))
         if stop is None and self.source.read(1):
             raise FormatError("corrupted: unexpected bytes after the last chunk of the .snnc file")
+
+    def _check_kind(self, index: int, kind: tuple[bool, int]) -> None:
+        """Every chunk must hold the same kind of payload as the first one read."""
+        if self.payload_kind is None:
+            self.payload_kind = kind
+        elif kind != self.payload_kind:
+            raise FormatError(f"corrupted: chunk {index} holds {_describe(kind)}, earlier chunks {_describe(self.payload_kind)}")
 
     def _read_chunk(self, index: int, skip: bool = False) -> tuple[int, bytes]:
         header, frames = self.stream.header, self.stream.frames_in_chunk(index)
         head = _read_exactly(self.source, _CHUNK.size, f"chunk {index}")
         coder_id, length = _CHUNK.unpack(head)
-        if length > max_payload(header.num_units, frames):
+        if length > self._max_payload(coder_id, header.num_units, frames):
             raise FormatError(f"corrupted: chunk {index} declares {length} bytes, more than any coder writes")
         if header.coder_id not in (AUTO, coder_id):
             raise FormatError(f"corrupted: chunk {index} uses coder {coder_id}, the header says {header.coder_id}")
@@ -263,3 +282,16 @@ class ContainerReader:
             raise FormatError(f"corrupted: checksum mismatch in chunk {index}; the .snnc file was damaged")
         self.payload_bytes += length
         return coder_id, payload
+
+    def _max_payload(self, coder_id: int, num_units: int, num_frames: int) -> int:
+        """The largest payload the chunk's coder writes. An unknown id gets the event coders' bound: it is
+        reported after the checksum, which tells a damaged file from one of a newer snn_codec."""
+        try:
+            return self.coder_by_id(coder_id).max_payload(num_units, num_frames)
+        except FormatError:
+            return max_payload(num_units, num_frames)
+
+
+def _describe(kind: tuple[bool, int]) -> str:
+    stores_indices, alphabet_size = kind
+    return f"indices of a {alphabet_size}-code codebook" if stores_indices else "binary events"

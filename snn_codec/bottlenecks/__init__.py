@@ -1,4 +1,4 @@
-"""Bottleneck registry: a new neuron model is one class plus one line here."""
+"""Bottleneck registry: a new neuron model (or quantizer) is one class plus one line here."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from snn_codec.bottlenecks.base import Bottleneck, BottleneckOutput, State, spik
 from snn_codec.bottlenecks.norse_neurons import NorseLIF
 from snn_codec.bottlenecks.snntorch_neurons import SnnTorchLeaky, SnnTorchSynaptic
 from snn_codec.bottlenecks.threshold import ThresholdBottleneck
+from snn_codec.bottlenecks.vq import ResidualVQBottleneck, VQBottleneck
 from snn_codec.errors import ConfigError
 
 BOTTLENECKS: dict[str, type[Bottleneck]] = {
@@ -16,6 +17,8 @@ BOTTLENECKS: dict[str, type[Bottleneck]] = {
     "snntorch_leaky": SnnTorchLeaky,
     "snntorch_synaptic": SnnTorchSynaptic,
     "norse_lif": NorseLIF,
+    "vq": VQBottleneck,
+    "rvq": ResidualVQBottleneck,
 }
 
 

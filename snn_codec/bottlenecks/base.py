@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -14,8 +16,8 @@ State = dict[str, Tensor]  # every tensor has batch as dim 0; {} for stateless m
 
 @dataclass
 class BottleneckOutput:
-    z: Tensor  # (B, N, T) float, differentiable: the decoder's input
-    events: Tensor  # (B, N, T) bool spikes: what is stored
+    z: Tensor  # (B, channels, T) float, differentiable: the decoder's input
+    events: Tensor  # (B, N, T) bool spikes or (B, Q, T) int64 codebook indices: what is stored
     aux_loss: Tensor  # scalar, unweighted (the trainer owns the coefficients)
     stats: dict[str, Tensor]  # "firing_rate", "events_per_frame", ... (detached)
     state: State  # pass to the next call to continue the same stream
@@ -24,15 +26,26 @@ class BottleneckOutput:
 class Bottleneck(nn.Module):
     """Turns latent frames into events. Latent frames are the neurons' time steps."""
 
-    alphabet_size: int = 2  # 2 for spikes; read by the event coder
-    units: int
+    alphabet_size: int = 2  # 2 for spikes, the codebook size for VQ; read by the event coder
+    stores_indices: ClassVar[bool] = False  # events are int64 codebook indices (index coders), not spikes
+    units: int  # rows of `events`: neurons N, or codebooks Q
+
+    @property
+    def output_channels(self) -> int:
+        """Channels of `z`, the decoder's input: one per neuron for spiking bottlenecks."""
+        return self.units
+
+    @property
+    def event_dtype(self) -> type:
+        """The numpy dtype of stored events: bool spikes or int64 indices."""
+        return np.int64 if self.stores_indices else np.bool_
 
     def forward(self, latent: Tensor, state: State | None = None) -> BottleneckOutput:
         """latent: (B, C, T). `state=None` starts a fresh stream."""
         raise NotImplementedError
 
     def decode(self, events: Tensor) -> Tensor:
-        """events (B, N, T) -> z (B, N, T), for decompression. Equals `forward(...).z` in eval mode."""
+        """events (B, N, T) -> z (B, channels, T), for decompression. Equals `forward(...).z` in eval mode."""
         raise NotImplementedError
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 
+import numpy as np
 import pytest
 import torch
 
@@ -12,19 +13,36 @@ from snn_codec.bottlenecks.surrogate import TriangleSpike
 from snn_codec.errors import ConfigError
 
 KINDS = sorted(BOTTLENECKS)
+SPIKING_KINDS = sorted(kind for kind, cls in BOTTLENECKS.items() if not cls.stores_indices)
+# Index (VQ) bottlenecks: small codebooks, no k-means, so that a fresh one already uses many codes.
+OPTIONS = {
+    "vq": {"codebook_size": 16, "codebook_dim": 4, "kmeans_init": False},
+    "rvq": {"codebook_size": 16, "num_quantizers": 3, "codebook_dim": 4, "kmeans_init": False},
+}
 
 
 def fresh(kind: str):
     torch.manual_seed(0)
-    return build_bottleneck(kind, latent_dim=8, units=6)
+    return build_bottleneck(kind, latent_dim=8, **OPTIONS.get(kind, {"units": 6}))
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", SPIKING_KINDS)
 def test_events_are_binary_with_the_right_shape(kind):
     out = fresh(kind)(torch.randn(2, 8, 30))
     assert out.events.dtype == torch.bool and out.events.shape == (2, 6, 30)
     assert set(out.z.unique().tolist()) <= {0.0, 1.0}
     assert 0.0 < float(out.stats["firing_rate"]) < 1.0
+    assert out.aux_loss.ndim == 0
+
+
+@pytest.mark.parametrize("kind", sorted(OPTIONS))
+def test_events_are_codebook_indices_with_the_right_shape(kind):
+    bottleneck = fresh(kind)
+    out = bottleneck(torch.randn(2, 8, 30))
+    assert bottleneck.stores_indices and bottleneck.event_dtype == np.int64
+    assert out.events.dtype == torch.int64 and out.events.shape == (2, bottleneck.units, 30)
+    assert 0 <= int(out.events.min()) and int(out.events.max()) < bottleneck.alphabet_size
+    assert out.z.shape == (2, bottleneck.output_channels, 30) == (2, 8, 30)
     assert out.aux_loss.ndim == 0
 
 
