@@ -32,7 +32,8 @@ train: corpus
 	$(BIN)/snn-codec train --config configs/piano.yaml
 
 bench: install
-	$(BIN)/python benchmarks/speed_quality.py
+	bash benchmarks/setup.sh
+	$(BIN)/python benchmarks/run.py
 
 clean:
 	rm -rf $(VENV) demo_output

@@ -5,6 +5,7 @@
 set -euo pipefail
 # Every Debian GM soundfont except MuseScore General, which stays reserved for evaluation (benchmarks/setup.sh).
 PACKAGES=(fluidsynth fluid-soundfont-gm fluid-soundfont-gs fluidr3mono-gm-soundfont timgm6mb-soundfont csound-soundfont chromium chromium-driver)
+PACKAGES+=(opus-tools lame codec2)  # classical codecs: tests/eval/test_classical.py, benchmarks/run.py
 missing=()
 for pkg in "${PACKAGES[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
