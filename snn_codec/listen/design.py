@@ -25,7 +25,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from snn_codec.audio import atomic_output, fit_length, resample, save_audio
-from snn_codec.errors import CodecError, FormatError
+from snn_codec.errors import CodecError, ConfigError, FormatError
 from snn_codec.listen.dsp import fade, gain_to, lowpass
 from snn_codec.listen.systems import HIDDEN_REFERENCE, Clip, System
 
@@ -158,6 +158,9 @@ def build_test(
         sample_rate: rate of every stimulus (Hz); the anchors need at least 16 kHz to mean anything.
         force: rebuild over an existing test.
     """
+    if sample_rate <= 2 * max(ANCHORS.values()):
+        raise ConfigError(f"a sample rate of {sample_rate} Hz cannot hold the {max(ANCHORS.values()):g} Hz anchor; "
+                          "use 16000 Hz or more")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     _prepare_folder(folder, force)

@@ -52,7 +52,7 @@ class MushraHandler(BaseHTTPRequestHandler):
     server: MushraServer
     server_version = "snn_codec-listen"
 
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 (the base class names it so)
+    def log_message(self, message_format: str, *args) -> None:
         """Quiet: only errors reach stderr."""
 
     def do_GET(self) -> None:
@@ -147,6 +147,8 @@ class MushraHandler(BaseHTTPRequestHandler):
 
 def make_server(test: ListeningTest, port: int = 8000) -> MushraServer:
     """A server for `test` on 127.0.0.1:`port` (0 picks a free port); call `serve_forever()` on it."""
+    if not 0 <= port <= 65535:
+        raise CodecError(f"port {port} is out of range; pick one from 1024 to 65535, or 0 for any free port")
     try:
         return MushraServer(test, port)
     except OSError as err:

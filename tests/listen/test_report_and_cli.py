@@ -56,9 +56,15 @@ def test_report_and_build_commands(tmp_path, reference_dir, tiny_model_file, cap
     (["listen", "--report", "out"], "give the reference clips"),
     (["listen", "REFS", "--results", "x"], "--results takes only"),
     (["listen", "REFS", "--model", "piano-v1", "--max-duration", "0"], "must be positive"),
+    (["listen", "REFS", "--model", "piano-v1", "--sample-rate", "8000", "--no-serve"], "cannot hold the 7000 Hz"),
+    (["listen", "--test-dir", "TEST", "--port", "70000"], "out of range"),
 ])
 def test_listen_errors_are_one_line(tmp_path, reference_dir, monkeypatch, capsys, argv, message):
     monkeypatch.chdir(tmp_path)
+    if "TEST" in argv:
+        (tmp_path / "TEST").mkdir()
+        (tmp_path / "TEST" / "test.json").write_text('{"format": "snn_codec-mushra", "seed": 0, "sample_rate": 48000, '
+                                                     '"conditions": {}, "clips": []}')
     argv = [str(reference_dir) if a == "REFS" else a for a in argv]
     assert main(argv) == 1
     err = capsys.readouterr().err

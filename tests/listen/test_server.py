@@ -104,3 +104,16 @@ def test_bad_submissions_get_clear_4xx_answers_and_the_server_goes_on(server, sm
 
 def test_the_server_listens_on_loopback_only(server):
     assert server.server_address[0] == "127.0.0.1"
+
+
+def test_broken_http_does_not_stop_the_server(server):
+    import socket
+
+    for raw in (b"BREW /pot HTTP/1.1\r\n\r\n", b"POST /api/rate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                b"Content-Length: nope\r\n\r\n", b"POST /api/rate HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                b"Content-Type: application/json\r\nContent-Length: -5\r\n\r\n"):
+        with socket.create_connection(server.server_address, timeout=10) as sock:
+            sock.sendall(raw)
+            status_line = sock.makefile("rb").readline()
+        assert status_line.startswith(b"HTTP/") and 400 <= int(status_line.split()[1]) < 600, status_line
+    assert request(server, "GET", "/")[0] == 200
