@@ -39,6 +39,7 @@ SPEED_NOTE = (
     "and the peers run with the torch thread count of the command (default one); the classical codecs are "
     "single-threaded programs, timed as whole processes (start-up and file I/O included)."
 )
+RATE_TICKS = (0.5, 1, 2, 4, 8, 16, 32)
 KIND_COLOURS = {"spiking": "tab:red", "vq": "tab:purple", "classical": "tab:blue"}
 
 
@@ -184,11 +185,14 @@ def plot_rate_distortion(path: Path, means: list[dict]) -> Path:
                     ax.plot(*zip(*points), marker="o", color=colour, label=family)
                     ax.annotate(family, points[-1], fontsize=7, xytext=(3, 3), textcoords="offset points")
             ax.set_xscale("log")
+            ax.set_xticks(RATE_TICKS, [f"{t:g}" for t in RATE_TICKS], minor=False)
+            ax.set_xticks([], minor=True)
             ax.set_xlabel("actual bitrate (kbps)")
             ax.set_ylabel(METRICS[metric])
             ax.grid(alpha=0.3)
             if row_index == 0:
                 ax.set_title(domain)
+    fig.suptitle("  ".join(f"{kind}: {colour[4:]}" for kind, colour in KIND_COLOURS.items()), fontsize=9)
     return _save(fig, path)
 
 
