@@ -96,7 +96,9 @@ def _render_clip(clip: Clip, systems: list[System], out: Path) -> list[Entry]:
         title = name if kbps is None else f"{name}, {kbps:.2f} kbps"
         events = None if rendering is None else rendering.events
         plot_spectrogram(out / "figures" / f"{stem}.png", mono, rate, events, title, top_db)
-        scores = (None, None) if rendering is None else (log_mel_distance(reference, mono, rate), si_sdr(reference, mono))
+        scores = (None, None)
+        if rendering is not None:
+            scores = (log_mel_distance(reference, mono, rate), si_sdr(reference, mono))
         entries.append(Entry(name, f"audio/{stem}.wav", f"figures/{stem}.png", kbps, *scores))
     return entries
 

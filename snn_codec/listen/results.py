@@ -84,7 +84,8 @@ def read_listeners(results_dir: str | os.PathLike) -> list[Listener]:
     for path in sorted(Path(results_dir).glob("*.json")):
         try:
             record = json.loads(path.read_text())
-            trials = {t["clip"]: {k: int(v) for k, v in t["scores"].items()} for t in record["trials"] if t["submitted"]}
+            submitted = [t for t in record["trials"] if t["submitted"]]
+            trials = {t["clip"]: {name: int(score) for name, score in t["scores"].items()} for t in submitted}
             listeners.append(Listener(str(record["listener"]), trials))
         except (ValueError, KeyError, TypeError, AttributeError) as err:
             raise FormatError(f"{path}: not a listener results file ({err})") from None

@@ -123,7 +123,8 @@ class MushraHandler(BaseHTTPRequestHandler):
             if MAX_BODY_BYTES < length <= DRAIN_BYTES:
                 self.rfile.read(length)
             self.close_connection = True
-            raise HttpError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"request bodies are limited to {MAX_BODY_BYTES} bytes")
+            raise HttpError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                            f"request bodies are limited to {MAX_BODY_BYTES} bytes")
         try:
             body = json.loads(self.rfile.read(length))
         except (ValueError, UnicodeDecodeError):

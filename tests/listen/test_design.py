@@ -48,10 +48,11 @@ def test_blind_order_is_reproducible_per_listener_and_seed(small_test):
     assert ana == listener_trials(small_test, "ana")
     for trial in ana:
         assert sorted(trial.order) == sorted(small_test.clip(trial.clip).stimuli)
-    orders = {tuple((t.clip, *t.order) for t in listener_trials(small_test, name)) for name in ("ana", "ben", "cy", "dee")}
+    names = ("ana", "ben", "cy", "dee")
+    orders = {tuple((t.clip, *t.order) for t in listener_trials(small_test, name)) for name in names}
     assert len(orders) > 1
     reseeded = dataclasses.replace(small_test, seed=4)
-    assert [listener_trials(reseeded, n) for n in ("ana", "ben")] != [listener_trials(small_test, n) for n in ("ana", "ben")]
+    assert [listener_trials(reseeded, n) for n in names] != [listener_trials(small_test, n) for n in names]
 
 
 def test_an_existing_test_is_not_rebuilt_without_force(small_test, reference_dir, tiny_model_file):

@@ -17,7 +17,8 @@ def test_report_has_players_bitrates_scores_and_figures(tmp_path, reference_dir,
     page = index.read_text()
     for clip in ("clip0", "clip1"):
         for name in ("reference", "tiny", "classic"):
-            assert f'src="audio/{clip}/{name}.wav"' in page and (index.parent / "audio" / clip / f"{name}.wav").is_file()
+            assert f'src="audio/{clip}/{name}.wav"' in page
+            assert (index.parent / "audio" / clip / f"{name}.wav").is_file()
             assert (index.parent / "figures" / clip / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
         snnc = index.parent / "encoded" / clip / "tiny.snnc"
         assert f"{snnc.stat().st_size * 8 / 0.5 / 1000:.2f} kbps" in page  # bitrate from the bytes on disk

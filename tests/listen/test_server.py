@@ -24,7 +24,8 @@ def request(server, method, path, body=None, headers=None):
 
 
 def rate(server, trial, scores, submit=False, listener="ana"):
-    return request(server, "POST", "/api/rate", {"listener": listener, "trial": trial, "scores": scores, "submit": submit})
+    body = {"listener": listener, "trial": trial, "scores": scores, "submit": submit}
+    return request(server, "POST", "/api/rate", body)
 
 
 def test_page_stimuli_and_session(server, small_test):
@@ -40,7 +41,8 @@ def test_page_stimuli_and_session(server, small_test):
     assert (small_test.results_dir / "ana.json").is_file()  # the order is saved at the first visit
     status, training = request(server, "GET", "/api/training")
     assert [c["clip"] for c in training["clips"]] == ["clip0", "clip1"]
-    assert {c["name"] for c in training["clips"][0]["conditions"]} == {"anchor-3.5kHz", "anchor-7kHz", "classic", "tiny-test"}
+    names = {c["name"] for c in training["clips"][0]["conditions"]}
+    assert names == {"anchor-3.5kHz", "anchor-7kHz", "classic", "tiny-test"}
 
 
 def test_ratings_are_saved_as_given_and_a_new_visit_resumes(server, small_test):
@@ -109,9 +111,10 @@ def test_the_server_listens_on_loopback_only(server):
 def test_broken_http_does_not_stop_the_server(server):
     import socket
 
-    for raw in (b"BREW /pot HTTP/1.1\r\n\r\n", b"POST /api/rate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                b"Content-Length: nope\r\n\r\n", b"POST /api/rate HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                b"Content-Type: application/json\r\nContent-Length: -5\r\n\r\n"):
+    head = b"POST /api/rate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+    broken = (b"BREW /pot HTTP/1.1\r\n\r\n", head + b"Content-Length: nope\r\n\r\n",
+              head + b"Content-Length: -5\r\n\r\n")
+    for raw in broken:
         with socket.create_connection(server.server_address, timeout=10) as sock:
             sock.sendall(raw)
             status_line = sock.makefile("rb").readline()
