@@ -58,3 +58,55 @@ def plot_round_trip(
         fig.savefig(tmp, format="png", dpi=100)
     plt.close(fig)
     return out
+
+
+def read_training_logs(run_dir: str | os.PathLike) -> dict[str, list[tuple[int, float]]]:
+    """Every logged metric of a run (all its CSV log versions, i.e. across resumes): name -> [(step, value)]."""
+    import csv
+
+    series: dict[str, dict[int, float]] = {}
+    for path in sorted(Path(run_dir).glob("logs/version_*/metrics.csv"), key=lambda p: int(p.parent.name[8:])):
+        with open(path, newline="") as handle:
+            for row in csv.DictReader(handle):
+                for key, value in row.items():
+                    if key not in ("epoch", "step") and value not in ("", None):
+                        series.setdefault(key, {})[int(row["step"])] = float(value)
+    return {key: sorted(values.items()) for key, values in series.items()}
+
+
+def plot_training(run_dir: str | os.PathLike, target_kbps: float = 0.0) -> Path:
+    """Writes RUN/training.png: losses; bitrate (with the target) and firing rate; the sparsity weight;
+    validation log-mel distance for the training soundfonts and the held-out one."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    logs = read_training_logs(run_dir)
+    panels = [
+        ("training loss", ["train/loss", "train/mel"], False),
+        ("bitrate (kbps)", ["train/model_kbps", "val/payload_kbps", "val_unseen/payload_kbps"], False),
+        ("sparsity weight", ["train/sparsity_weight"], True),
+        ("firing rate", ["train/firing_rate", "val/firing_rate", "val_unseen/firing_rate"], False),
+        ("validation log-mel distance (dB)", ["val/log_mel_db", "val_unseen/log_mel_db"], False),
+    ]
+    fig, axes = plt.subplots(len(panels), 1, figsize=(9, 2.4 * len(panels)), sharex=True, constrained_layout=True)
+    for ax, (title, keys, log_scale) in zip(axes, panels):
+        for key in keys:
+            if logs.get(key):
+                steps, values = zip(*logs[key])
+                ax.plot(steps, values, marker="." if key.startswith("val") else None, label=key)
+        if title.startswith("bitrate") and target_kbps > 0:
+            ax.axhline(target_kbps, color="black", ls="--", lw=0.8, label=f"target {target_kbps:g}")
+            ax.axhspan(0.95 * target_kbps, 1.05 * target_kbps, color="grey", alpha=0.15)
+        if log_scale and any(value > 0 for _, value in logs.get(keys[0], [])):
+            ax.set_yscale("log")
+        ax.set_title(title, fontsize=9)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7)
+    axes[-1].set_xlabel("step")
+    out = Path(run_dir) / "training.png"
+    with atomic_output(out) as tmp:
+        fig.savefig(tmp, format="png", dpi=90)
+    plt.close(fig)
+    return out

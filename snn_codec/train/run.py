@@ -20,6 +20,7 @@ from snn_codec.config import Config, save_config, to_dict
 from snn_codec.data.augment import Augmenter
 from snn_codec.data.datasets import AudioCropDataset, dataset_files
 from snn_codec.errors import CodecError
+from snn_codec.eval.plots import plot_training
 from snn_codec.model_io import load_model, save_model
 from snn_codec.train.module import CodecModule
 
@@ -146,16 +147,25 @@ def run_training(
         save_model(module.codec.cpu().eval(), model_path)
         metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("val")}
         (run_dir / "metrics.json").write_text(json.dumps({"step": trainer.global_step, **metrics}, indent=2))
+        plot_training(run_dir, config.train.rate_control.target_kbps)
     return model_path
 
 
 def _initialise_from(module: CodecModule, model: str) -> None:
-    """Copies the weights of a trained model (same architecture) into a fresh run."""
-    source = load_model(model)
-    try:
-        module.codec.load_state_dict(source.state_dict())
-    except RuntimeError as err:
-        raise CodecError(f"train.init_from {model!r}: its architecture differs from this config's ({err})") from None
+    """Copies the weights of a trained model into a fresh run.
+
+    Every tensor of the source must exist, with the same shape, in the new model. The new bottleneck may
+    have parameters of its own (a LIF neuron's decay and threshold, say): they keep their initial values,
+    so a neuron model can be fine-tuned from another one's encoder, projection and decoder.
+    """
+    source = load_model(model).state_dict()
+    target = module.codec.state_dict()
+    foreign = [k for k in source if k not in target or source[k].shape != target[k].shape]
+    new = [k for k in target if k not in source]
+    if foreign or any(not k.startswith("bottleneck.") for k in new):
+        raise CodecError(f"train.init_from {model!r}: its architecture differs from this config's "
+                         f"(not matching: {sorted(foreign)[:4]}; missing: {sorted(new)[:4]})")
+    module.codec.load_state_dict(source, strict=False)
 
 
 def with_overrides(config: Config, *, steps: int | None = None, data: str | None = None,
@@ -180,4 +190,5 @@ def export_checkpoint(run_dir: str | os.PathLike, out: str | os.PathLike | None 
     if not last.is_file():
         raise CodecError(f"{run_dir}: no checkpoint to export (expected {last})")
     module = CodecModule.load_from_checkpoint(last, map_location="cpu", weights_only=False)
+    plot_training(run_dir, module.config.train.rate_control.target_kbps)
     return save_model(module.codec.eval(), out or run_dir / "model.safetensors", half=half)

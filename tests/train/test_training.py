@@ -13,6 +13,7 @@ from snn_codec.config import Config, DataConfig, TrainConfig, load_config
 from snn_codec.model_io import load_model
 from snn_codec.train.run import run_training
 from snn_codec.config import RateControlConfig, SparsityConfig
+from snn_codec.eval.plots import read_training_logs
 from snn_codec.train.schedules import learning_rate_factor, rate_control_step, sparsity_weight
 
 
@@ -149,6 +150,9 @@ def test_rate_control_with_holdout_and_augmentation(tmp_path, tiny_config, make_
     for prefix in ("val", "val_unseen"):
         assert {f"{prefix}/log_mel_db", f"{prefix}/payload_kbps", f"{prefix}/firing_rate"} <= set(metrics)
     assert metrics["val_unseen/log_mel_db"] != metrics["val/log_mel_db"]  # different audio
+    logs = read_training_logs(tmp_path / "run")
+    assert [step for step, _ in logs["val_unseen/payload_kbps"]] == [1]  # validated after the second step
+    assert (tmp_path / "run" / "training.png").stat().st_size > 10_000
     module = CodecModule.load_from_checkpoint(tmp_path / "run/checkpoints/last.ckpt", weights_only=False)
     moved = float(module.sparsity_log_weight) - math.log(0.1)
     assert moved * direction > 0.5  # three steps far off the target: weight pushed the right way
@@ -166,3 +170,10 @@ def test_init_from_copies_a_trained_model_and_refuses_another_architecture(tiny_
     other = replace(tiny_config, latent_dim=tiny_config.latent_dim * 2)
     with pytest.raises(CodecError, match="architecture differs"):
         _initialise_from(CodecModule.from_config(Config(model=other)), str(tiny_model_file))
+    # another neuron model: everything but the neuron's own parameters comes from the source
+    leaky = replace(tiny_config, bottleneck={**tiny_config.bottleneck, "kind": "snntorch_leaky", "beta": 0.5})
+    module = CodecModule.from_config(Config(model=leaky))
+    _initialise_from(module, str(tiny_model_file))
+    state = module.codec.state_dict()
+    assert all(torch.equal(state[k], v) for k, v in source.items())
+    assert torch.allclose(state["bottleneck.neuron.beta"], torch.tensor(0.5))
