@@ -16,11 +16,11 @@ INDEX_HTML = """<!doctype html>
   button { font-size: 1em; padding: 0.4em 0.9em; margin: 0.2em; cursor: pointer; }
   button.playing { background: #2a6; color: white; }
   #slots { display: flex; gap: 1em; align-items: flex-end; margin: 1em 0; }
-  .slot { display: flex; flex-direction: column; align-items: center; }
-  .slot input[type=range] { writing-mode: vertical-lr; direction: rtl; height: 16em; }
-  .slot .value { font-weight: bold; min-height: 1.4em; }
-  .scale { display: flex; flex-direction: column-reverse; height: 16em; margin-bottom: 4.2em; }
-  .scale div { flex: 1; display: flex; align-items: center; border-top: 1px dotted #aaa; padding-right: 0.5em; }
+  .slot, .scale { display: flex; flex-direction: column; align-items: center; }
+  .slot input[type=range] { writing-mode: vertical-lr; direction: rtl; height: 16rem; margin: 0; }
+  .value { font-weight: bold; min-height: 1.4em; }
+  .bands { display: flex; flex-direction: column-reverse; height: 16rem; }
+  .bands div { flex: 1; display: flex; align-items: center; border-top: 1px dotted #aaa; padding-right: 0.5em; }
   #status { color: #a33; min-height: 1.4em; }
   .clip { border-top: 1px solid #ddd; padding: 0.5em 0; }
 </style>
@@ -46,7 +46,11 @@ INDEX_HTML = """<!doctype html>
      itself: rate at least one version 100.</p>
   <button id="play-reference">Reference</button> <button id="stop">Stop</button>
   <div id="slots">
-    <div class="scale"><div>Bad</div><div>Poor</div><div>Fair</div><div>Good</div><div>Excellent</div></div>
+    <div class="scale">
+      <div class="value"></div>
+      <div class="bands"><div>Bad</div><div>Poor</div><div>Fair</div><div>Good</div><div>Excellent</div></div>
+      <button style="visibility: hidden">A</button>
+    </div>
   </div>
   <button id="submit" disabled>Submit and continue</button>
 </section>
