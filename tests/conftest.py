@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -18,6 +20,13 @@ TINY = ModelConfig(
     encoder=EncoderConfig(channels=(4, 8), dilations=(1,)),
     bottleneck={"kind": "threshold", "units": 8},
     decoder=DecoderConfig(kind="istft", dim=16, layers=1, upsample=2),
+)
+# The VQ baseline around the same encoder and decoder: 2 residual codebooks of 32 codes (no k-means, so an
+# untrained model already uses many codes).
+TINY_VQ = dataclasses.replace(
+    TINY,
+    name="tiny-vq-test",
+    bottleneck={"kind": "rvq", "codebook_size": 32, "num_quantizers": 2, "codebook_dim": 4, "kmeans_init": False},
 )
 
 
@@ -46,6 +55,17 @@ def tiny_codec() -> Codec:
 @pytest.fixture
 def tiny_model_file(tmp_path, tiny_codec):
     return save_model(tiny_codec, tmp_path / "tiny.safetensors")
+
+
+@pytest.fixture
+def tiny_vq_codec() -> Codec:
+    torch.manual_seed(0)
+    return Codec(TINY_VQ).eval()
+
+
+@pytest.fixture
+def tiny_vq_model_file(tmp_path, tiny_vq_codec):
+    return save_model(tiny_vq_codec, tmp_path / "tiny-vq.safetensors")
 
 
 @pytest.fixture

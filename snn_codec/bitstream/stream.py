@@ -263,7 +263,9 @@ class ContainerReader:
         if self.payload_kind is None:
             self.payload_kind = kind
         elif kind != self.payload_kind:
-            raise FormatError(f"corrupted: chunk {index} holds {_describe(kind)}, earlier chunks {_describe(self.payload_kind)}")
+            raise FormatError(
+                f"corrupted: chunk {index} holds {_describe(kind)}, earlier chunks {_describe(self.payload_kind)}"
+            )
 
     def _read_chunk(self, index: int, skip: bool = False) -> tuple[int, bytes]:
         header, frames = self.stream.header, self.stream.frames_in_chunk(index)

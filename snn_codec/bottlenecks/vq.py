@@ -3,7 +3,9 @@ frames with vector-quantize-pytorch. Each frame becomes one codebook index per q
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Iterator
 
 import torch
 from torch import Tensor, nn
@@ -11,7 +13,7 @@ from torch import Tensor, nn
 from snn_codec.bottlenecks.base import Bottleneck, BottleneckOutput, State, check_decay
 from snn_codec.errors import ConfigError
 
-MAX_CODEBOOK_SIZE = 2**16  # the largest alphabet an index payload may declare
+MAX_CODEBOOK_SIZE = 2**16  # the largest alphabet an index payload may declare (bitstream MAX_ALPHABET)
 
 
 class CodebookBottleneck(Bottleneck):
@@ -20,9 +22,9 @@ class CodebookBottleneck(Bottleneck):
     Each frame is projected to `codebook_dim`, quantized to the nearest code (for residual VQ: Q codes,
     each quantizing what the previous ones left), and projected back to C channels. Codebooks learn by
     exponential moving averages of the frames assigned to them; the encoder gets the straight-through
-    gradient. The auxiliary loss is the commitment loss (weighted by `commitment_weight`). Frames are
-    quantized independently, so chunked streams equal a single pass. Bitrate before entropy coding:
-    frame_rate * Q * log2(codebook_size) bits per second.
+    gradient (quantizing counts as the identity on the way back). The auxiliary loss is the commitment
+    loss (weighted by `commitment_weight`). Frames are quantized independently, so chunked streams equal
+    a single pass. Bitrate before entropy coding: frame_rate * Q * log2(codebook_size) bits per second.
 
     Args:
         latent_dim: channels C of the encoder output.
@@ -65,7 +67,7 @@ class CodebookBottleneck(Bottleneck):
             decay=check_decay("decay", decay),
             kmeans_init=bool(kmeans_init),
             threshold_ema_dead_code=dead_code_threshold,
-            rotation_trick=False,  # the plain straight-through estimator
+            rotation_trick=False,  # no gradient through the codes: `forward` is straight-through
         )
 
     def _build(self, **options) -> nn.Module:
@@ -77,17 +79,34 @@ class CodebookBottleneck(Bottleneck):
         return self.latent_dim
 
     def forward(self, latent: Tensor, state: State | None = None) -> BottleneckOutput:
-        quantized, indices, loss = self.quantizer(latent.transpose(1, 2))  # (B, T, C), (B, T[, Q]), loss
+        frames = latent.transpose(1, 2)  # (B, T, C)
+        with contextlib.nullcontext() if self.training else self._without_kmeans():
+            _, indices, loss = self.quantizer(frames)  # indices (B, T) or (B, T, Q); learns in training
         indices = indices.reshape(latent.shape[0], latent.shape[-1], self.units).transpose(1, 2)  # (B, Q, T)
-        quantized = quantized.transpose(1, 2)  # (B, C, T)
         with torch.no_grad():
             exact = self.decode(indices)
-        # The value is exactly what decompression computes from the indices; the gradient is the
-        # quantizer's straight-through one (adding x - x.detach() changes no bit of the value).
-        z = exact + (quantized - quantized.detach())
+        # Straight-through: the value is exactly what decompression computes from the indices, the gradient
+        # that of the projections alone, as if quantizing were the identity (adding y - y.detach() changes no
+        # bit of the value).
+        identity = self.quantizer.project_out(self.quantizer.project_in(frames)).transpose(1, 2)
+        z = exact + (identity - identity.detach())
         return BottleneckOutput(
             z=z, events=indices, aux_loss=loss.sum(), stats=index_stats(indices, self.alphabet_size), state={}
         )
+
+    @contextlib.contextmanager
+    def _without_kmeans(self) -> Iterator[None]:
+        """The library initialises codebooks by k-means on the first input it sees, even in eval mode; at
+        inference that would change the model mid-stream, so codebooks count as initialised meanwhile."""
+        flags = [module.initted for module in self.quantizer.modules() if hasattr(module, "initted")]
+        saved = [flag.clone() for flag in flags]
+        for flag in flags:
+            flag.fill_(True)
+        try:
+            yield
+        finally:
+            for flag, value in zip(flags, saved):
+                flag.copy_(value)
 
     def decode(self, events: Tensor) -> Tensor:
         """Indices (B, Q, T) -> z (B, C, T)."""

@@ -96,13 +96,13 @@ class CodecModule(pl.LightningModule):
         self._validation_events.setdefault(dataloader_idx, []).extend(events)
         for i in range(batch.shape[0]):
             reference, estimate = batch[i, 0].float().cpu(), out.audio[i, 0].float().cpu()
-            self._validation.setdefault(dataloader_idx, []).append(
-                {
-                    "si_sdr": si_sdr(reference, estimate),
-                    "log_mel_db": log_mel_distance(reference, estimate, sample_rate),
-                    "firing_rate": float(events[i].mean()),
-                }
-            )
+            row = {
+                "si_sdr": si_sdr(reference, estimate),
+                "log_mel_db": log_mel_distance(reference, estimate, sample_rate),
+            }
+            if not self.codec.bottleneck.stores_indices:  # spikes; a VQ model's codebook indices have no rate
+                row["firing_rate"] = float(events[i].mean())
+            self._validation.setdefault(dataloader_idx, []).append(row)
 
     def on_validation_epoch_end(self) -> None:
         """Logs mean metrics per loader; `payload_kbps` codes all crops back to back as one stream."""

@@ -27,6 +27,13 @@ def real_file(tiny_codec, make_audio) -> bytes:
     return snn_codec.compress(make_audio(2.0, 8000), 8000, model=tiny_codec)
 
 
+@pytest.fixture(params=["index-fixed", "index-entropy"])
+def vq_file(request, tiny_vq_codec, make_audio) -> bytes:
+    """A VQ model's file: codebook indices in index chunks (0.5 s each, so there are several)."""
+    tiny_vq_codec.window_frames = 25
+    return snn_codec.compress(make_audio(2.0, 8000), 8000, model=tiny_vq_codec, coder=request.param)
+
+
 def read_all(data: bytes) -> None:
     reader = ContainerReader(io.BytesIO(data), coder_by_id)
     for _ in reader.chunks():
@@ -86,6 +93,22 @@ def test_mutated_real_files_fail_cleanly_when_decoded(real_file, tiny_codec, ste
         fails_cleanly(damaged, decode=lambda data: snn_codec.decompress(data, model=tiny_codec))
 
 
+@settings(max_examples=300 * SCALE, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(mutation, min_size=1, max_size=4))
+def test_mutated_vq_files_fail_cleanly(vq_file, steps):
+    damaged = mutate(vq_file, steps)
+    if damaged != vq_file:
+        fails_cleanly(damaged)
+
+
+@settings(max_examples=75 * SCALE, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(mutation, min_size=1, max_size=3))
+def test_mutated_vq_files_fail_cleanly_when_decoded(vq_file, tiny_vq_codec, steps):
+    damaged = mutate(vq_file, steps)
+    if damaged != vq_file:
+        fails_cleanly(damaged, decode=lambda data: snn_codec.decompress(data, model=tiny_vq_codec))
+
+
 @settings(max_examples=800 * SCALE, deadline=None)
 @given(data=st.binary(max_size=300) | st.binary(max_size=300).map(lambda b: b"SNNC\x02" + b)
        | st.binary(max_size=300).map(lambda b: b"SNNC\x01" + b))
@@ -118,6 +141,22 @@ def test_absurd_header_values_with_a_valid_checksum(fields, message):
     with pytest.raises(FormatError, match=message):
         read_all(v2_header(**fields))
     fails_cleanly(v2_header(**fields) + b"\x00\xff\xff\xff\xff" + bytes(64))
+
+
+def test_index_chunks_with_a_valid_checksum_but_absurd_content(tiny_vq_codec):
+    """CRCs recomputed, so only the coders' own checks stand between these chunks and the decoder."""
+    header = v2_header(units=2, frames=10, samples=1600, chunk_frames=10, model=b"tiny-vq-test")
+    for coder_id, payload in [
+        (4, struct.pack("<I", 2**20) + bytes(3)),  # a codebook larger than any index payload may declare
+        (4, struct.pack("<I", 5) + b"\xff" * 8),  # 3-bit indices of 7 with 5 codes
+        (5, struct.pack("<I", 32) + b"\x01\x02\x03\x04"),  # range coder garbage
+        (5, b"\x20\x00"),  # no room for the alphabet size
+        (4, struct.pack("<I", 2**16) + bytes(2**17)),  # more bytes than 2 x 10 indices of 16 bits
+    ]:
+        body = struct.pack("<BI", coder_id, len(payload)) + payload
+        fails_cleanly(header + body + struct.pack("<I", zlib.crc32(body)))
+    body = struct.pack("<BI", 4, 2**24)  # a length beyond any index chunk of 2 x 10
+    fails_cleanly(header + body + bytes(100))
 
 
 def test_a_lying_chunk_length_cannot_make_us_allocate(tiny_codec):

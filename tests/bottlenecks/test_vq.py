@@ -1,0 +1,95 @@
+"""The VQ baseline bottlenecks: straight-through gradients, commitment loss, codebook learning, configs."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from snn_codec.bottlenecks import build_bottleneck
+from snn_codec.codec import Codec
+from snn_codec.config import load_config
+from snn_codec.errors import ConfigError
+
+SMALL = {"codebook_size": 16, "codebook_dim": 4, "kmeans_init": False}
+
+
+def fresh(kind: str, **options):
+    torch.manual_seed(0)
+    return build_bottleneck(kind, latent_dim=8, **{**SMALL, **options})
+
+
+@pytest.mark.parametrize("kind", ["vq", "rvq"])
+def test_the_gradient_is_straight_through(kind):
+    """dz/dlatent = W_out W_in: the quantizer counts as the identity on the way back."""
+    bottleneck = fresh(kind).train()
+    latent = torch.randn(2, 8, 20, requires_grad=True)
+    weight = torch.randn(2, 8, 20)
+    (bottleneck(latent).z * weight).sum().backward()
+    project_in, project_out = bottleneck.quantizer.project_in.weight, bottleneck.quantizer.project_out.weight
+    expected = torch.einsum("dc,ed,bet->bct", project_in, project_out, weight)
+    assert torch.allclose(latent.grad, expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("kind", ["vq", "rvq"])
+def test_aux_loss_is_the_commitment_loss(kind):
+    bottleneck = fresh(kind, commitment_weight=0.5).train()
+    latent = torch.randn(2, 8, 20, requires_grad=True)
+    out = bottleneck(latent)
+    assert out.aux_loss > 0
+    out.aux_loss.backward()
+    assert latent.grad.abs().sum() > 0
+    doubled = fresh(kind, commitment_weight=1.0).train()(latent.detach())
+    assert torch.allclose(doubled.aux_loss, 2 * out.aux_loss.detach())
+    assert float(bottleneck.eval()(latent).aux_loss) == 0.0
+
+
+@pytest.mark.parametrize("kind", ["vq", "rvq"])
+def test_codebooks_learn_in_training_only(kind):
+    bottleneck = fresh(kind, kmeans_init=True)
+
+    def codebooks() -> list[torch.Tensor]:
+        return [value.clone() for name, value in bottleneck.state_dict().items() if name.endswith("embed")]
+
+    initial, state = codebooks(), {name: value.clone() for name, value in bottleneck.state_dict().items()}
+    bottleneck.eval()(torch.randn(2, 8, 20))  # inference neither learns nor initialises by k-means
+    assert all(torch.equal(value, state[name]) for name, value in bottleneck.state_dict().items())
+    bottleneck.train()(torch.randn(4, 8, 50))  # k-means on this batch, then a moving-average update
+    assert initial and all(not torch.equal(a, b) for a, b in zip(codebooks(), initial))
+    assert len(bottleneck.eval()(torch.randn(2, 8, 30)).events.unique()) > 1
+
+
+def test_stats_describe_codebook_use():
+    out = fresh("rvq", num_quantizers=3)(torch.randn(4, 8, 50))
+    assert float(out.stats["bits_per_frame"]) == 3 * 4
+    assert 0 < float(out.stats["codebook_usage"]) <= 1
+    assert 1 <= float(out.stats["perplexity"]) <= 16
+
+
+@pytest.mark.parametrize(
+    "kind,options,message",
+    [
+        ("vq", {"codebook_size": 1}, "codebook_size"),
+        ("vq", {"codebook_size": 2**17}, "codebook_size"),
+        ("rvq", {"num_quantizers": 0}, "num_quantizers"),
+        ("vq", {"decay": 1.0}, "decay"),
+        ("vq", {"commitment_weight": -1.0}, "commitment_weight"),
+        ("vq", {"num_quantizers": 2}, "unknown options"),
+    ],
+)
+def test_invalid_options_are_config_errors(kind, options, message):
+    with pytest.raises(ConfigError, match=message):
+        fresh(kind, **options)
+
+
+@pytest.mark.parametrize("name,kind,kbps", [("vq-0.5k", "vq", 0.5), ("rvq-1.5k", "rvq", 1.5), ("rvq-3k", "rvq", 3.0)])
+def test_baseline_configs(name, kind, kbps):
+    """Bitrate before entropy coding: frame_rate x quantizers x log2(codebook_size); piano.yaml's encoder
+    and decoder."""
+    config = load_config(f"configs/piano-{name}.yaml")
+    piano = load_config("configs/piano.yaml")
+    assert config.model.bottleneck["kind"] == kind and config.model.name == f"piano-{name}"
+    assert (config.model.encoder, config.model.decoder) == (piano.model.encoder, piano.model.decoder)
+    bottleneck = Codec(config.model).bottleneck
+    assert config.model.frame_rate * bottleneck.units * math.log2(bottleneck.alphabet_size) == kbps * 1000
