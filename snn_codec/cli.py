@@ -182,7 +182,8 @@ def train_cmd(args: argparse.Namespace) -> None:
         import torch
 
         torch.set_num_threads(args.threads)
-    config = with_overrides(load_config(args.config), steps=args.steps, data=args.data, target_kbps=args.target_kbps)
+    config = with_overrides(load_config(args.config), steps=args.steps, data=args.data, target_kbps=args.target_kbps,
+                            init_from=args.init_from)
     run_dir = Path(args.run_dir or Path("runs") / config.model.name)
     model = run_training(
         config, run_dir, resume=not args.no_resume, accelerator=args.accelerator, devices=args.devices,
@@ -285,6 +286,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=int, default=None, help="override train.steps")
     p.add_argument("--target-kbps", type=float, default=None,
                    help="train to this entropy-coded bitrate: a controller sets the sparsity weight")
+    p.add_argument("--init-from", default=None, metavar="MODEL",
+                   help="start from this trained model's weights (override train.init_from)")
     p.add_argument("--max-steps", type=int, default=None, help="stop early at this step (resume later)")
     p.add_argument("--data", default=None, help="override the data spec (synth:DIR, maestro:DIR, folder:DIR)")
     p.add_argument("--accelerator", default="auto", help="cpu, gpu or auto")

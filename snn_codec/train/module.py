@@ -14,6 +14,7 @@ from snn_codec.bitstream import encode_events
 from snn_codec.bitstream.entropy import model_cost_bits
 from snn_codec.codec import Codec
 from snn_codec.config import Config, from_dict, to_dict
+from snn_codec.errors import ConfigError
 from snn_codec.eval.metrics import bitrate_kbps, log_mel_distance, si_sdr
 from snn_codec.train.losses import mel_loss, multi_resolution_stft_loss
 from snn_codec.train.schedules import learning_rate_factor, rate_control_step, sparsity_weight
@@ -37,6 +38,9 @@ class CodecModule(pl.LightningModule):
         self.config: Config = from_dict(Config, config)
         self.codec = Codec(self.config.model)
         control = self.config.train.rate_control
+        if control.target_kbps > 0 and self.codec.bottleneck.stores_indices:
+            raise ConfigError("train.rate_control targets the rate of spike events; a VQ model's rate is set by "
+                              "its codebooks (size and number), so leave target_kbps at 0")
         # The rate controller's state; a buffer, so checkpoints carry it and a resumed run goes on from it.
         self.register_buffer("sparsity_log_weight", torch.tensor(math.log(control.initial_weight), dtype=torch.float64))
         self._validation: dict[int, list[dict[str, float]]] = {}

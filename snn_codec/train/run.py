@@ -169,9 +169,11 @@ def _initialise_from(module: CodecModule, model: str) -> None:
 
 
 def with_overrides(config: Config, *, steps: int | None = None, data: str | None = None,
-                   target_kbps: float | None = None) -> Config:
+                   target_kbps: float | None = None, init_from: str | None = None) -> Config:
     """The config with command-line overrides applied (they are saved with the run)."""
     train = config.train
+    if init_from is not None:
+        train = replace(train, init_from=init_from)
     if steps is not None:
         train = replace(train, steps=steps)
     if target_kbps is not None:

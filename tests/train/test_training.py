@@ -177,3 +177,21 @@ def test_init_from_copies_a_trained_model_and_refuses_another_architecture(tiny_
     state = module.codec.state_dict()
     assert all(torch.equal(state[k], v) for k, v in source.items())
     assert torch.allclose(state["bottleneck.neuron.beta"], torch.tensor(0.5))
+
+
+def test_command_line_overrides_are_saved_in_the_config(tmp_path, tiny_config, capsys):
+    from snn_codec.cli import main
+    from snn_codec.config import save_config
+    from snn_codec.errors import CodecError
+    from snn_codec.train.run import with_overrides
+
+    config = Config(model=tiny_config)
+    changed = with_overrides(config, target_kbps=1.5, init_from="piano-v1", steps=7)
+    assert changed.train.rate_control.target_kbps == 1.5 and changed.train.init_from == "piano-v1"
+    assert changed.train.steps == 7 and changed.model == config.model
+    for bad in (0.0, -1.0, float("nan"), 1e9):
+        with pytest.raises(CodecError, match="--target-kbps"):
+            with_overrides(config, target_kbps=bad)
+    save_config(config, tmp_path / "tiny.yaml")
+    assert main(["train", "--config", str(tmp_path / "tiny.yaml"), "--target-kbps", "-2"]) == 1
+    assert "--target-kbps must be a positive bitrate" in capsys.readouterr().err
