@@ -85,7 +85,8 @@ def plot_training(run_dir: str | os.PathLike, target_kbps: float = 0.0) -> Path:
     logs = read_training_logs(run_dir)
     panels = [
         ("training loss", ["train/loss", "train/mel"], False),
-        ("bitrate (kbps)", ["train/model_kbps", "val/payload_kbps", "val_unseen/payload_kbps"], False),
+        ("bitrate (kbps)", ["train/model_kbps", "train/calibrated_kbps", "val/payload_kbps", "val_unseen/payload_kbps"],
+         False),
         ("sparsity weight", ["train/sparsity_weight"], True),
         ("firing rate", ["train/firing_rate", "val/firing_rate", "val_unseen/firing_rate"], False),
         ("validation log-mel distance (dB)", ["val/log_mel_db", "val_unseen/log_mel_db"], False),

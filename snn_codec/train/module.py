@@ -41,8 +41,11 @@ class CodecModule(pl.LightningModule):
         if control.target_kbps > 0 and self.codec.bottleneck.stores_indices:
             raise ConfigError("train.rate_control targets the rate of spike events; a VQ model's rate is set by "
                               "its codebooks (size and number), so leave target_kbps at 0")
-        # The rate controller's state; a buffer, so checkpoints carry it and a resumed run goes on from it.
-        self.register_buffer("sparsity_log_weight", torch.tensor(math.log(control.initial_weight), dtype=torch.float64))
+        # The rate controller's state, in buffers so that checkpoints carry it and a resumed run goes on from it:
+        # log(weight), the validation-to-training rate ratio, and the training rates since the last validation.
+        for name, value in (("sparsity_log_weight", math.log(control.initial_weight)), ("rate_calibration", 1.0),
+                            ("batch_kbps_sum", 0.0), ("batch_kbps_count", 0.0)):
+            self.register_buffer(name, torch.tensor(value, dtype=torch.float64))
         self._validation: dict[int, list[dict[str, float]]] = {}
         self._validation_events: dict[int, list[np.ndarray]] = {}
 
@@ -78,6 +81,7 @@ class CodecModule(pl.LightningModule):
         loss, logs, events = self._losses(batch)
         if self.rate_controlled:
             logs["model_kbps"] = torch.tensor(self._control_rate(events))
+            logs["calibrated_kbps"] = logs["model_kbps"] * float(self.rate_calibration)
         self.log_dict({f"train/{k}": v for k, v in logs.items()}, prog_bar=False, sync_dist=False)
         self.log("loss", loss, prog_bar=True, logger=False)
         if "firing_rate" in logs:  # spiking bottlenecks; VQ ones report codebook statistics instead
@@ -85,13 +89,30 @@ class CodecModule(pl.LightningModule):
         return loss
 
     def _control_rate(self, events: Tensor) -> float:
-        """Measures the batch's coded rate (averaged over DDP ranks) and updates the sparsity weight."""
+        """Measures the batch's coded rate (averaged over DDP ranks) and updates the sparsity weight.
+
+        Training crops (short, augmented) code at another rate than whole validation audio; the rate the
+        controller compares with the target is the batch's, scaled by the ratio of the last validation's
+        coded rate to the mean batch rate before it. So the target is met on validation audio.
+        """
         control = self.config.train.rate_control
         rate = stream_model_kbps(events.detach().cpu().numpy(), self.config.model.frame_rate)
         rate = float(self.trainer.strategy.reduce(torch.tensor(rate, device=self.device), reduce_op="mean"))
+        self.batch_kbps_sum += rate
+        self.batch_kbps_count += 1
         if self.global_step >= control.delay_steps:
-            self.sparsity_log_weight.fill_(rate_control_step(float(self.sparsity_log_weight), rate, control))
+            calibrated = rate * float(self.rate_calibration)
+            self.sparsity_log_weight.fill_(rate_control_step(float(self.sparsity_log_weight), calibrated, control))
         return rate
+
+    def _calibrate_rate(self, validation_kbps: float) -> None:
+        """After a validation: the ratio of its coded rate to the mean training-batch rate since the last one."""
+        validation_kbps = float(self.trainer.strategy.reduce(torch.tensor(validation_kbps, device=self.device),
+                                                             reduce_op="mean"))
+        if self.batch_kbps_count > 0 and self.batch_kbps_sum > 0:
+            self.rate_calibration.fill_(validation_kbps / float(self.batch_kbps_sum / self.batch_kbps_count))
+        self.batch_kbps_sum.zero_()
+        self.batch_kbps_count.zero_()
 
     def validation_step(self, batch: Tensor, batch_idx: int, dataloader_idx: int = 0) -> None:
         sample_rate = self.config.model.sample_rate
@@ -117,6 +138,9 @@ class CodecModule(pl.LightningModule):
             stream = np.concatenate(self._validation_events[index], axis=1)
             _, payload = encode_events(stream, alphabet_size=self.codec.bottleneck.alphabet_size)
             logs[f"{prefix}/payload_kbps"] = bitrate_kbps(len(payload), stream.shape[1] / self.config.model.frame_rate)
+        if self.rate_controlled and "val/payload_kbps" in logs and not self.trainer.sanity_checking:
+            self._calibrate_rate(logs["val/payload_kbps"])
+            logs["val/rate_calibration"] = float(self.rate_calibration)
         self._validation.clear()
         self._validation_events.clear()
         self.log_dict(logs, prog_bar=False, sync_dist=True, add_dataloader_idx=False)

@@ -223,8 +223,10 @@ def test_synth_piano_builds_a_corpus(tmp_path, capsys):
     assert code == 0, err
     manifest = json.loads((tmp_path / "corpus" / "manifest.json").read_text())
     assert len(list((tmp_path / "corpus" / "train").glob("*.flac"))) == 1
-    assert len(list((tmp_path / "corpus" / "validation").glob("*.json"))) == 1
-    assert manifest
+    # the validation piece is rendered with every training soundfont (all but MuseScore General)
+    fonts = {p["soundfont"] for p in manifest["pieces"] if p["split"] == "validation"}
+    assert fonts == {"fluidr3_gm", "timgm6mb", "fluid_gs", "fluidr3mono_gm", "csound_gm"}
+    assert len(list((tmp_path / "corpus" / "validation").glob("*.json"))) == len(fonts)
 
 
 def test_synth_piano_refuses_the_reserved_soundfont(tmp_path, capsys):

@@ -156,6 +156,10 @@ def test_rate_control_with_holdout_and_augmentation(tmp_path, tiny_config, make_
     module = CodecModule.load_from_checkpoint(tmp_path / "run/checkpoints/last.ckpt", weights_only=False)
     moved = float(module.sparsity_log_weight) - math.log(0.1)
     assert moved * direction > 0.5  # three steps far off the target: weight pushed the right way
+    # validation after step 2 set the training-to-validation rate ratio and restarted the batch average
+    assert float(module.rate_calibration) != 1.0 and float(module.rate_calibration) > 0
+    assert float(module.batch_kbps_count) == 1.0
+    assert metrics["val/rate_calibration"] == pytest.approx(float(module.rate_calibration))
 
 
 def test_init_from_copies_a_trained_model_and_refuses_another_architecture(tiny_config, tiny_model_file):
