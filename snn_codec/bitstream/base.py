@@ -4,7 +4,7 @@ share."""
 from __future__ import annotations
 
 import struct
-from typing import ClassVar, Union
+from typing import ClassVar
 
 import numpy as np
 
@@ -123,7 +123,7 @@ class IndexCoder:
         return f"{type(self).__name__}()"
 
 
-Coder = Union[EventCoder, IndexCoder]
+Coder = EventCoder | IndexCoder
 
 
 def alphabet_prefix(alphabet_size: int) -> bytes:

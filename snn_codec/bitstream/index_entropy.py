@@ -41,7 +41,7 @@ class IndexModel:
     def __init__(self, num_units: int, alphabet_size: int) -> None:
         self.counts = np.full((num_units, alphabet_size), INITIAL_COUNT, dtype=np.int64)
         self.totals = np.full(num_units, INITIAL_COUNT * alphabet_size, dtype=np.int64)
-        self._rows = np.arange(num_units)
+        self.rows = np.arange(num_units)
 
     def weights(self) -> np.ndarray:
         """(Q, K) float64 counts: the next frame's probabilities, up to normalisation (exact integers)."""
@@ -49,7 +49,7 @@ class IndexModel:
 
     def observe(self, indices: np.ndarray) -> None:
         """Count the frame's (Q,) indices, one per codebook."""
-        self.counts[self._rows, indices] += COUNT_STEP
+        self.counts[self.rows, indices] += COUNT_STEP
         self.totals += COUNT_STEP
         for row in np.flatnonzero(self.totals > COUNT_LIMIT):
             self.counts[row] = (self.counts[row] + 1) >> 1  # stays >= 1: every index remains codable
@@ -71,7 +71,7 @@ def index_model_cost_bits(indices: np.ndarray, alphabet_size: int) -> float:
     total = 0.0
     for frame in indices.T:
         weights = model.weights()
-        total -= float(np.log2(weights[model._rows, frame] / weights.sum(axis=1)).sum())
+        total -= float(np.log2(weights[model.rows, frame] / weights.sum(axis=1)).sum())
         model.observe(frame)
     return total
 
@@ -99,6 +99,13 @@ class EntropyIndexCoder(IndexCoder):
     def decode(self, payload: bytes, num_units: int, num_frames: int) -> np.ndarray:
         check_index_shape(num_units, num_frames)
         alphabet_size = self.alphabet_size(payload)
+        # No total exceeds COUNT_LIMIT and no count is 0, so every index costs more than
+        # (K - 1) / COUNT_LIMIT bits: a payload this short cannot hold the declared matrix.
+        if num_units * num_frames * (alphabet_size - 1) // (2 * COUNT_LIMIT) > 8 * len(payload) + 64:
+            raise FormatError(
+                f"truncated: index-entropy payload of {len(payload)} bytes cannot hold "
+                f"{num_units} x {num_frames} indices of {alphabet_size} codes"
+            )
         words = payload_words(payload[len(alphabet_prefix(alphabet_size)) :], "index-entropy")
         indices = np.zeros((num_units, num_frames), dtype=np.int64)
         model, family = IndexModel(num_units, alphabet_size), _categorical()

@@ -159,6 +159,15 @@ def test_index_chunks_with_a_valid_checksum_but_absurd_content(tiny_vq_codec):
     fails_cleanly(header + body + bytes(100))
 
 
+def test_a_tiny_index_payload_cannot_make_us_decode_for_long():
+    """65536 frames of a 65536-code alphabet announced by a few bytes: refused before decoding."""
+    header = v2_header(units=1, frames=2**16, samples=2**16 * 160, chunk_frames=2**16)
+    payload = struct.pack("<I", 2**16) + b"\x01\x02\x03\x04"
+    body = struct.pack("<BI", 5, len(payload)) + payload
+    with pytest.raises(FormatError, match="cannot hold"):
+        read_all(header + body + struct.pack("<I", zlib.crc32(body)))
+
+
 def test_a_lying_chunk_length_cannot_make_us_allocate(tiny_codec):
     header = v2_header(units=64, chunk_frames=2**15)  # a chunk may hold up to 2^21 events
     chunk = struct.pack("<BI", 1, 2**19) + b"\x00" * 100  # announces 512 KiB, holds 100 bytes
