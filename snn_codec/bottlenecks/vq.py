@@ -67,7 +67,7 @@ class CodebookBottleneck(Bottleneck):
             decay=check_decay("decay", decay),
             kmeans_init=bool(kmeans_init),
             threshold_ema_dead_code=dead_code_threshold,
-            rotation_trick=False,  # no gradient through the codes: `forward` is straight-through
+            rotation_trick=False,  # `forward` computes its own straight-through output
         )
 
     def _build(self, **options) -> nn.Module:
@@ -82,16 +82,16 @@ class CodebookBottleneck(Bottleneck):
         frames = latent.transpose(1, 2)  # (B, T, C)
         with contextlib.nullcontext() if self.training else self._without_kmeans():
             _, indices, loss = self.quantizer(frames)  # indices (B, T) or (B, T, Q); learns in training
-        indices = indices.reshape(latent.shape[0], latent.shape[-1], self.units).transpose(1, 2)  # (B, Q, T)
+        indices = indices.reshape(latent.shape[0], latent.shape[-1], self.units)  # (B, T, Q)
+        projected = self.quantizer.project_in(frames)
         with torch.no_grad():
-            exact = self.decode(indices)
-        # Straight-through: the value is exactly what decompression computes from the indices, the gradient
-        # that of the projections alone, as if quantizing were the identity (adding y - y.detach() changes no
-        # bit of the value).
-        identity = self.quantizer.project_out(self.quantizer.project_in(frames)).transpose(1, 2)
-        z = exact + (identity - identity.detach())
+            codes = self._codes(indices)
+        # Straight-through: the codes pass on the gradient of the frames they replace. Adding x - x.detach()
+        # changes no bit of the value, so z is exactly what `decode` computes from the stored indices.
+        z = self.quantizer.project_out(codes + (projected - projected.detach())).transpose(1, 2)
+        events = indices.transpose(1, 2)  # (B, Q, T)
         return BottleneckOutput(
-            z=z, events=indices, aux_loss=loss.sum(), stats=index_stats(indices, self.alphabet_size), state={}
+            z=z, events=events, aux_loss=loss.sum(), stats=index_stats(events, self.alphabet_size), state={}
         )
 
     @contextlib.contextmanager
@@ -110,12 +110,12 @@ class CodebookBottleneck(Bottleneck):
 
     def decode(self, events: Tensor) -> Tensor:
         """Indices (B, Q, T) -> z (B, C, T)."""
-        indices = events.long().transpose(1, 2)  # (B, T, Q)
-        return self.quantizer.get_output_from_indices(self._layout(indices)).transpose(1, 2)
+        codes = self._codes(events.long().transpose(1, 2))
+        return self.quantizer.project_out(codes).transpose(1, 2)
 
-    def _layout(self, indices: Tensor) -> Tensor:
-        """(B, T, Q) indices in the layout `get_output_from_indices` takes."""
-        return indices
+    def _codes(self, indices: Tensor) -> Tensor:
+        """Indices (B, T, Q) -> the sum of their codes (B, T, codebook_dim)."""
+        raise NotImplementedError
 
 
 class VQBottleneck(CodebookBottleneck):
@@ -140,8 +140,8 @@ class VQBottleneck(CodebookBottleneck):
 
         return VectorQuantize(**options)
 
-    def _layout(self, indices: Tensor) -> Tensor:
-        return indices[..., 0]  # VectorQuantize takes (B, T)
+    def _codes(self, indices: Tensor) -> Tensor:
+        return self.quantizer.get_codes_from_indices(indices[..., 0])
 
 
 class ResidualVQBottleneck(CodebookBottleneck):
@@ -168,6 +168,9 @@ class ResidualVQBottleneck(CodebookBottleneck):
         from vector_quantize_pytorch import ResidualVQ
 
         return ResidualVQ(num_quantizers=self.units, **options)
+
+    def _codes(self, indices: Tensor) -> Tensor:
+        return self.quantizer.get_codes_from_indices(indices).sum(dim=0)  # (Q, B, T, D) -> (B, T, D)
 
 
 def index_stats(indices: Tensor, codebook_size: int) -> dict[str, Tensor]:

@@ -22,14 +22,18 @@ def fresh(kind: str, **options):
 
 @pytest.mark.parametrize("kind", ["vq", "rvq"])
 def test_the_gradient_is_straight_through(kind):
-    """dz/dlatent = W_out W_in: the quantizer counts as the identity on the way back."""
+    """dz/dlatent = W_out W_in: the quantizer counts as the identity on the way back; the projection out
+    learns from the codes it is applied to."""
     bottleneck = fresh(kind).train()
     latent = torch.randn(2, 8, 20, requires_grad=True)
     weight = torch.randn(2, 8, 20)
-    (bottleneck(latent).z * weight).sum().backward()
-    project_in, project_out = bottleneck.quantizer.project_in.weight, bottleneck.quantizer.project_out.weight
-    expected = torch.einsum("dc,ed,bet->bct", project_in, project_out, weight)
+    out = bottleneck(latent)
+    (out.z * weight).sum().backward()
+    project_in, project_out = bottleneck.quantizer.project_in, bottleneck.quantizer.project_out
+    expected = torch.einsum("dc,ed,bet->bct", project_in.weight, project_out.weight, weight)
     assert torch.allclose(latent.grad, expected, atol=1e-5)
+    codes = bottleneck._codes(out.events.transpose(1, 2))  # (B, T, codebook_dim)
+    assert torch.allclose(project_out.weight.grad, torch.einsum("bet,btd->ed", weight, codes), atol=1e-5)
 
 
 @pytest.mark.parametrize("kind", ["vq", "rvq"])
