@@ -34,6 +34,9 @@ def vq_file(request, tiny_vq_codec, make_audio) -> bytes:
     return snn_codec.compress(make_audio(2.0, 8000), 8000, model=tiny_vq_codec, coder=request.param)
 
 
+HANG_S = 30.0  # a hang guard, not a speed test: cases take milliseconds, but CI machines can be loaded
+
+
 def read_all(data: bytes) -> None:
     reader = ContainerReader(io.BytesIO(data), coder_by_id)
     for _ in reader.chunks():
@@ -50,7 +53,7 @@ def fails_cleanly(data: bytes, decode=None) -> None:
     finally:
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
-    assert time.perf_counter() - start < 5.0
+    assert time.perf_counter() - start < HANG_S
     assert peak < MEMORY_BOUND, f"{peak} bytes allocated for {len(data)} bytes of input"
 
 
