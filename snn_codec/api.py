@@ -19,7 +19,14 @@ from tqdm.auto import tqdm
 
 from snn_codec.audio import Audio, as_array, atomic_output, check_sample_rate
 from snn_codec.bitstream import Header, coder_by_id, coder_by_name, coders_for
-from snn_codec.bitstream.stream import AUTO, ContainerReader, ContainerWriter, StreamHeader, chunk_frames_for
+from snn_codec.bitstream.stream import (
+    AUTO,
+    ContainerReader,
+    ContainerWriter,
+    StreamHeader,
+    chunk_frames_for,
+    describe_payload,
+)
 from snn_codec.codec import Codec
 from snn_codec.errors import AudioError, CodecError, FormatError
 from snn_codec.eval.metrics import bitrate_kbps
@@ -242,8 +249,7 @@ def _model_chunks(reader: ContainerReader, codec: Codec) -> Callable[..., Iterat
     def chunks(first: int = 0, stop: int | None = None) -> Iterator[np.ndarray]:
         for _, chunk in reader.chunks(first, stop):
             if reader.payload_kind != expected:
-                stores_indices, alphabet_size = reader.payload_kind
-                found = f"indices of {alphabet_size} codes" if stores_indices else "binary events"
+                found = describe_payload(reader.payload_kind)
                 raise FormatError(f"corrupted: the file holds {found}, which model {codec.config.name!r} cannot decode")
             yield chunk
 

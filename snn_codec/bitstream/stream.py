@@ -116,7 +116,7 @@ class ContainerWriter:
         self.bytes_written += len(data)
 
     def write_events(self, events: np.ndarray) -> None:
-        """Appends (N, frames) bool events (or (Q, frames) indices); every complete chunk is coded and written."""
+        """Appends (N, frames) bool events or (Q, frames) indices; complete chunks are coded and written."""
         self.pending = np.concatenate([self.pending, events], axis=1)
         size = self.stream.chunk_frames
         while self.pending.shape[1] >= size:
@@ -244,6 +244,7 @@ class ContainerReader:
         header = self.stream.header
         if self._v1_payload is not None:
             coder = self.coder_by_id(header.coder_id)
+            self.payload_kind = (False, 2)  # version 1 predates index coders
             if first == 0 and header.num_frames:
                 yield coder, coder.decode(self._v1_payload, header.num_units, header.num_frames)
             return
@@ -263,9 +264,8 @@ class ContainerReader:
         if self.payload_kind is None:
             self.payload_kind = kind
         elif kind != self.payload_kind:
-            raise FormatError(
-                f"corrupted: chunk {index} holds {_describe(kind)}, earlier chunks {_describe(self.payload_kind)}"
-            )
+            earlier = describe_payload(self.payload_kind)
+            raise FormatError(f"corrupted: chunk {index} holds {describe_payload(kind)}, earlier chunks {earlier}")
 
     def _read_chunk(self, index: int, skip: bool = False) -> tuple[int, bytes]:
         header, frames = self.stream.header, self.stream.frames_in_chunk(index)
@@ -294,6 +294,7 @@ class ContainerReader:
             return max_payload(num_units, num_frames)
 
 
-def _describe(kind: tuple[bool, int]) -> str:
+def describe_payload(kind: tuple[bool, int]) -> str:
+    """Words for a `ContainerReader.payload_kind`."""
     stores_indices, alphabet_size = kind
     return f"indices of a {alphabet_size}-code codebook" if stores_indices else "binary events"

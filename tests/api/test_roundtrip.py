@@ -178,3 +178,18 @@ def test_half_precision_files_round_only_the_decoder(tiny_codec, tmp_path):
     loaded = snn_codec.load_model(path)
     audio = torch.randn(8000)
     assert torch.equal(loaded.encode(audio), tiny_codec.encode(audio))  # events are untouched
+
+
+def test_a_version_1_file_still_decompresses(tiny_codec, make_audio):
+    from snn_codec.bitstream import EVENT_CODERS, Header, pack
+
+    audio = make_audio(1.0, 8000)
+    events = tiny_codec.encode(torch.from_numpy(audio[0])).numpy()
+    header = Header(sample_rate=8000, num_samples=8000, channels=1, model_id="tiny-test",
+                    weight_hash=tiny_codec.weight_hash(), coder_id=EVENT_CODERS["sparse"].coder_id,
+                    num_units=events.shape[0], num_frames=events.shape[1])
+    old = pack(header, EVENT_CODERS["sparse"].encode(events))
+    restored = snn_codec.decompress(old, model=tiny_codec).samples
+    assert np.array_equal(restored, snn_codec.decompress(snn_codec.compress(audio, 8000, model=tiny_codec),
+                                                         model=tiny_codec).samples)
+    assert snn_codec.api.inspect(old).codebook_size is None
