@@ -173,33 +173,34 @@ def plot_raster(path: Path, encoded: dict[str, list[PieceEvents]], frame_rate: f
     _save(fig, path)
 
 
+def _panels_per_model(results: dict[str, SelectivityResult], height: float):
+    """A figure with one panel per model, side by side, and (axis, model, result, units by onset MI) rows."""
+    fig, axes = _pyplot().subplots(1, len(results), figsize=(5 * len(results), height), squeeze=False,
+                                   constrained_layout=True)
+    return fig, [(ax, model, result, np.argsort(-result.onset_mi))
+                 for ax, (model, result) in zip(axes[0], results.items())]
+
+
 def plot_peri_onset(path: Path, results: dict[str, SelectivityResult]) -> None:
     """Per model: units (sorted by onset MI) x lag heat map of event probability minus the unit's mean."""
-    plt = _pyplot()
-    fig, axes = plt.subplots(1, len(results), figsize=(5 * len(results), 5), squeeze=False, constrained_layout=True)
-    for ax, (model, result) in zip(axes[0], results.items()):
-        order = np.argsort(-result.onset_mi)
+    fig, panels = _panels_per_model(results, 5)
+    for ax, model, result, order in panels:
         change = result.peri_onset[order] - result.firing_rate[order, None]
         bound = max(np.abs(change).max(), 1e-3)
         image = ax.imshow(change, aspect="auto", cmap="RdBu_r", vmin=-bound, vmax=bound,
                           extent=(LAGS[0] - 0.5, LAGS[-1] + 0.5, len(order) - 0.5, -0.5))
         ax.axvline(0, color="black", lw=0.8)
-        ax.set_title(f"{model}\nevent probability around onsets − mean")
-        ax.set_xlabel("lag from onset (frames)")
-        ax.set_ylabel("unit (by onset information)")
+        ax.set(title=f"{model}\nevent probability around onsets − mean", xlabel="lag from onset (frames)",
+               ylabel="unit (by onset information)")
         fig.colorbar(image, ax=ax, shrink=0.8)
     _save(fig, path)
 
 
 def plot_mutual_information(path: Path, results: dict[str, SelectivityResult]) -> None:
     """Per model: each unit's onset MI, sorted, coloured where it beats both controls."""
-    plt = _pyplot()
-    fig, axes = plt.subplots(1, len(results), figsize=(5 * len(results), 3.5), squeeze=False, constrained_layout=True)
-    for ax, (model, result) in zip(axes[0], results.items()):
-        order = np.argsort(-result.onset_mi)
+    fig, panels = _panels_per_model(results, 3.5)
+    for ax, model, result, order in panels:
         colours = np.where(result.onset_significant[order], "tab:blue", "lightgrey")
         ax.bar(np.arange(len(order)), result.onset_mi[order], color=colours)
-        ax.set_title(f"{model}: onset information (blue: significant)")
-        ax.set_xlabel("unit (sorted)")
-        ax.set_ylabel("bits / frame")
+        ax.set(title=f"{model}: onset information (blue: significant)", xlabel="unit (sorted)", ylabel="bits / frame")
     _save(fig, path)
