@@ -29,6 +29,7 @@ from common import RESULTS, machine, markdown_table, write_results  # noqa: E402
 
 import snn_codec  # noqa: E402
 from snn_codec.audio import fit_length, load_audio, save_audio, to_mono  # noqa: E402
+from snn_codec.data.render import TRAINING_SOUNDFONTS  # noqa: E402
 from snn_codec.data.synth_piano import render_piece  # noqa: E402
 from snn_codec.eval.classical import run_classical  # noqa: E402
 from snn_codec.eval.metrics import bitrate_kbps, quality_report  # noqa: E402
@@ -42,7 +43,8 @@ def timbre_sets(corpus: Path, holdout: str, pieces: int) -> dict[str, list[Path]
     manifest = json.loads((corpus / "manifest.json").read_text())
     validation = [p for p in manifest["pieces"] if p["split"] == "validation"]
     indices = sorted({p["name"].split("-")[0] for p in validation})[:pieces]
-    fonts = sorted({p["soundfont"] for p in validation} - {holdout})
+    # training soundfonts of today's corpus builder (older corpora may hold FluidR3 GS renders, which are silent)
+    fonts = sorted(({p["soundfont"] for p in validation} & set(TRAINING_SOUNDFONTS)) - {holdout})
     by_key = {(p["name"].split("-")[0], p["soundfont"]): corpus / p["audio"] for p in validation}
     in_domain = [by_key[(index, fonts[i % len(fonts)])] for i, index in enumerate(indices)]
     held_out = [by_key[(index, holdout)] for index in indices]

@@ -4,7 +4,7 @@
 # Safe to run twice; skips work when everything is already installed.
 set -euo pipefail
 # Every Debian GM soundfont except MuseScore General, which stays reserved for evaluation (benchmarks/setup.sh).
-PACKAGES=(fluidsynth fluid-soundfont-gm fluid-soundfont-gs fluidr3mono-gm-soundfont timgm6mb-soundfont csound-soundfont chromium chromium-driver)
+PACKAGES=(fluidsynth fluid-soundfont-gm fluidr3mono-gm-soundfont timgm6mb-soundfont csound-soundfont chromium chromium-driver)
 PACKAGES+=(opus-tools lame codec2)  # classical codecs: tests/eval/test_classical.py, benchmarks/run.py
 missing=()
 for pkg in "${PACKAGES[@]}"; do

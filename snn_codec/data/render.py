@@ -16,13 +16,15 @@ SOUNDFONT_DIRS = (Path("/usr/share/sounds/sf2"), Path("/usr/share/sounds/sf3"), 
 SOUNDFONT_FILES = {  # short name -> file names to look for, first found wins
     "fluidr3_gm": ("FluidR3_GM.sf2",),
     "timgm6mb": ("TimGM6mb.sf2",),
-    "fluid_gs": ("FluidR3_GS.sf2",),
     "fluidr3mono_gm": ("FluidR3Mono_GM.sf3", "FluidR3Mono_GM.sf2"),
     "csound_gm": ("sf_GMbank.sf2",),
     "musescore_general": ("MuseScore_General.sf3", "MuseScore_General.sf2"),
 }
-# Every soundfont above but MuseScore General, which is reserved for independent evaluation.
-TRAINING_SOUNDFONTS = ("fluidr3_gm", "timgm6mb", "fluid_gs", "fluidr3mono_gm", "csound_gm")
+# Every soundfont above but MuseScore General, which is reserved for independent evaluation. Debian's
+# fluid-soundfont-gs is not among them: FluidR3_GS.sf2 only extends FluidR3 GM with GS variations and has
+# no bank-0 pianos of its own, so alone it renders silence or stray presets.
+TRAINING_SOUNDFONTS = ("fluidr3_gm", "timgm6mb", "fluidr3mono_gm", "csound_gm")
+SILENCE_PEAK = 1e-4  # a render whose peak stays below this (-80 dBFS) made no sound
 REVERB_KEYS = ("room-size", "damp", "width", "level")  # synth.reverb.* settings of fluidsynth 2.x
 DEFAULT_TIMEOUT_S = 600.0
 
@@ -127,4 +129,8 @@ def render_midi(
         if result.returncode != 0 or not target.is_file() or target.stat().st_size <= 44:
             detail = (result.stderr or result.stdout).strip()[-2000:]
             raise RenderError(f"fluidsynth failed on {midi_path} (exit {result.returncode}): {detail or 'no output'}")
-        return load_audio(target)
+        audio = load_audio(target)
+    if not audio.samples.size or float(abs(audio.samples).max()) < SILENCE_PEAK:
+        raise RenderError(f"{font.name} rendered {midi_path.name} as silence: the soundfont has no preset for its "
+                          "instruments (a General MIDI soundfont is needed)")
+    return audio

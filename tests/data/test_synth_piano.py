@@ -105,3 +105,15 @@ def test_render_example_writes_stereo_flac(tmp_path):
     audio = load_audio(path)
     assert audio.channels == 2 and audio.sample_rate == 22050 and audio.num_samples == 44100
     assert np.abs(audio.samples).max() == pytest.approx(10 ** (-3 / 20), abs=2e-3)
+
+
+@needs_fluidsynth
+def test_a_render_without_sound_is_an_error(tmp_path):
+    """A soundfont without presets for the piece (or a piece without notes) must not yield silent data."""
+    midi = mido.MidiFile()
+    track = mido.MidiTrack([mido.Message("program_change", program=0, time=0),
+                            mido.MetaMessage("end_of_track", time=960)])
+    midi.tracks.append(track)
+    midi.save(tmp_path / "empty.mid")
+    with pytest.raises(RenderError, match="rendered empty.mid as silence"):
+        render_midi(tmp_path / "empty.mid", "timgm6mb", None, 16000)
