@@ -6,7 +6,7 @@ import inspect
 from typing import Any
 
 from snn_codec.bottlenecks.base import Bottleneck, BottleneckOutput, State, spike_stats
-from snn_codec.bottlenecks.norse_neurons import NorseLIF
+from snn_codec.bottlenecks.norse_neurons import NorseLIF, NorseLSNN
 from snn_codec.bottlenecks.snntorch_neurons import SnnTorchLeaky, SnnTorchSynaptic
 from snn_codec.bottlenecks.threshold import ThresholdBottleneck
 from snn_codec.bottlenecks.vq import ResidualVQBottleneck, VQBottleneck
@@ -17,6 +17,7 @@ BOTTLENECKS: dict[str, type[Bottleneck]] = {
     "snntorch_leaky": SnnTorchLeaky,
     "snntorch_synaptic": SnnTorchSynaptic,
     "norse_lif": NorseLIF,
+    "norse_lsnn": NorseLSNN,
     "vq": VQBottleneck,
     "rvq": ResidualVQBottleneck,
 }

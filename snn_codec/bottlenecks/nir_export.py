@@ -21,7 +21,8 @@ graph is exact for the `dt` passed to `bottleneck_to_nir` only:
   threshold for all neurons, and it has no Threshold node (the reference does not import there).
 
 What cannot be exported exactly, and raises ConfigError: "subtract" and "none" resets (NIR neurons
-reset to v_reset; our "zero" reset is v_reset = 0). Equal spikes are exact in real arithmetic; in
+reset to v_reset; our "zero" reset is v_reset = 0), and the adaptive threshold of `norse_lsnn` (NIR has
+no neuron whose threshold moves with its own spikes). Equal spikes are exact in real arithmetic; in
 float32 the folded BatchNorm and the rearranged update round differently by a few ulps, so a spike can
 flip only when a membrane lies within about 1e-6 of its threshold.
 """
@@ -65,7 +66,7 @@ def bottleneck_to_nir(bottleneck: Bottleneck, dt: float = FRAME_PERIOD_S):
     """
     import nir
 
-    from snn_codec.bottlenecks.norse_neurons import NorseLIF
+    from snn_codec.bottlenecks.norse_neurons import NorseLIF, NorseLSNN
     from snn_codec.bottlenecks.snntorch_neurons import SnnTorchLeaky, SnnTorchSynaptic
     from snn_codec.bottlenecks.threshold import ThresholdBottleneck
 
@@ -75,6 +76,8 @@ def bottleneck_to_nir(bottleneck: Bottleneck, dt: float = FRAME_PERIOD_S):
         raise ConfigError(
             f"NIR neurons reset to a value: only reset='zero' exports exactly, not {bottleneck.reset!r}"
         )
+    if isinstance(bottleneck, NorseLSNN):
+        raise ConfigError("NIR has no neuron with an adaptive threshold: norse_lsnn cannot be exported")
     zeros = np.zeros(units)
     if isinstance(bottleneck, ThresholdBottleneck):
         neuron = nir.Threshold(threshold=zeros)

@@ -144,3 +144,75 @@ class NorseLIF(SpikingBottleneck):
             z, norse_state = self.neuron(frame, norse_state)
             spikes.append(z)
         return spiking_output(torch.stack(spikes, dim=-1), {"v": norse_state.v})
+
+
+class NorseLSNN(NorseLIF):
+    """LIF with an adaptive threshold (Norse `LSNNCell`, Bellec et al. 2018) over the latent frames.
+
+    Each spike raises the unit's threshold by `adapt`; it relaxes back to `v_th` with time constant
+    `tau_adapt`. Per frame (Norse's Euler step, a = dt * tau_mem_inv, r = dt / tau_adapt):
+
+        v[t] = v[t-1] + a * (i[t-1] - v[t-1])      b[t] = b[t-1] + r * (v_th - b[t-1])
+        z[t] = H(v[t] - b[t])      then v -> 0 where z, b -> b + adapt * z, i[t] = I[t]
+
+    The synaptic current lasts one frame (tau_syn = dt), so frame t's current reaches the membrane at
+    step t + 1. The input is scaled by 1 / a as in `NorseLIF`. Reset is to zero only.
+
+    Args (besides NorseLIF's beta / tau_mem, v_th, surrogate, dt):
+        tau_adapt: threshold recovery time constant in seconds (>= dt).
+        adapt: threshold increase per spike (Norse's beta), >= 0.
+    """
+
+    def __init__(
+        self,
+        latent_dim: int,
+        units: int = 64,
+        beta: float | None = None,
+        tau_mem: float | None = None,
+        v_th: float = 1.0,
+        tau_adapt: float = 0.2,
+        adapt: float = 0.5,
+        surrogate: str = "triangle",
+        dt: float = 0.02,
+    ):
+        if not tau_adapt >= dt:
+            raise ConfigError(f"norse_lsnn: tau_adapt must be >= dt = {dt} s for a stable Euler step, got {tau_adapt}")
+        if not 0 <= adapt < 100:
+            raise ConfigError(f"norse_lsnn: adapt must be in [0, 100), got {adapt}")
+        self.tau_adapt, self.adapt = float(tau_adapt), float(adapt)
+        super().__init__(latent_dim, units, beta=beta, tau_mem=tau_mem, v_th=v_th, reset="zero",
+                         surrogate=surrogate, dt=dt)
+
+    def _build_neuron(self) -> nn.Module:
+        import norse.torch
+
+        n = self.units
+        params = norse.torch.LSNNParameters(
+            tau_syn_inv=torch.full((n,), 1.0 / self.dt),
+            tau_mem_inv=torch.full((n,), self.tau_mem_inv),
+            tau_adapt_inv=torch.full((n,), 1.0 / self.tau_adapt),
+            v_leak=torch.zeros(n),
+            v_th=torch.full((n,), self.v_th),
+            v_reset=torch.zeros(n),
+            beta=torch.full((n,), self.adapt),
+            method=NORSE_METHODS[self.surrogate],
+            alpha=torch.as_tensor(1.0),
+        )
+        return norse.torch.LSNNCell(params, dt=self.dt)
+
+    def forward(self, latent: Tensor, state: State | None = None) -> BottleneckOutput:
+        """latent (B, C, T) -> spikes (B, N, T); state {"v", "i", "b"} (B, N): membrane, current, threshold."""
+        from norse.torch.functional.lsnn import LSNNFeedForwardState
+
+        current = (self.input_current(latent) * self.input_gain[:, None]).permute(2, 0, 1)  # (T, B, N)
+        if state:
+            norse_state = LSNNFeedForwardState(v=state["v"], i=state["i"], b=state["b"])
+        else:
+            zeros = current.new_zeros(current.shape[1:])
+            norse_state = LSNNFeedForwardState(v=zeros, i=zeros, b=zeros + self.v_th)
+        spikes = []
+        for frame in current:
+            z, norse_state = self.neuron(frame, norse_state)
+            spikes.append(z)
+        state_out = {"v": norse_state.v, "i": norse_state.i, "b": norse_state.b}
+        return spiking_output(torch.stack(spikes, dim=-1), state_out)

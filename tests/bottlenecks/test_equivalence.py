@@ -106,3 +106,46 @@ def test_subtract_resets_differ_between_the_libraries():
     expected = torch.stack(expected, dim=-1)
     assert (norse(x).events != expected).float().mean() < 0.01  # same law, float rounding aside
     assert not torch.equal(snn(x).events, norse(x).events)
+
+
+def lsnn_reference(current: torch.Tensor, a: float, r: float, v_th: float, adapt: float) -> torch.Tensor:
+    """The LSNN recurrence of `NorseLSNN`'s docstring, written out: current (B, N, T) -> spikes."""
+    v = torch.zeros(current.shape[:2])
+    i = torch.zeros_like(v)
+    b = torch.full_like(v, v_th)
+    spikes = []
+    for t in range(current.shape[-1]):
+        v = v + a * ((0 - v) + i)  # the same operations, in the same order, as Norse
+        b = b + r * (v_th - b)
+        z = (v - b > 0).float()
+        v = (1 - z) * v
+        b = b + z * adapt
+        i = i + (-1.0 * i) + current[..., t]
+        spikes.append(z)
+    return torch.stack(spikes, dim=-1).bool()
+
+
+@pytest.mark.parametrize("adapt", [0.0, 0.8])
+def test_norse_lsnn_follows_its_documented_recurrence(adapt):
+    lsnn = built("norse_lsnn", beta=0.8, v_th=1.0, tau_adapt=0.1, adapt=adapt, dt=0.02)
+    x = latent() * 3
+    current = lsnn.input_current(x) * lsnn.input_gain[:, None]
+    expected = lsnn_reference(current.detach(), a=0.2, r=0.2, v_th=1.0, adapt=adapt)
+    assert torch.equal(lsnn(x).events, expected)
+
+
+def test_norse_lsnn_adaptation_lowers_the_rate_and_raises_thresholds():
+    x = latent() * 3 + 2.0  # strong drive: units would fire often
+    plain = built("norse_lsnn", beta=0.8, adapt=0.0)
+    adaptive = built("norse_lsnn", beta=0.8, adapt=1.0, tau_adapt=0.2)
+    fast, slow = plain(x), adaptive(x)
+    assert slow.events.float().mean() < 0.8 * fast.events.float().mean()
+    assert (slow.state["b"] >= 1.0 - 1e-6).all() and slow.state["b"].max() > 1.5
+
+
+def test_norse_lsnn_is_not_exported_to_nir():
+    from snn_codec.bottlenecks.nir_export import bottleneck_to_nir
+    from snn_codec.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="adaptive threshold"):
+        bottleneck_to_nir(built("norse_lsnn"), dt=0.02)
