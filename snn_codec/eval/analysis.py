@@ -19,6 +19,7 @@ from tqdm import tqdm
 from snn_codec.audio import atomic_output, load_audio, resample, to_mono
 from snn_codec.data.datasets import dataset_files
 from snn_codec.errors import CodecError
+from snn_codec.eval.plots import pyplot, save_png
 from snn_codec.eval.selectivity import LAGS, PieceEvents, SelectivityResult, analyze_events, frame_labels
 from snn_codec.model_io import load_model
 
@@ -141,24 +142,9 @@ def _write_text(path: Path, text: str) -> None:
         Path(tmp).write_text(text)
 
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _save(fig, path: Path) -> None:
-    with atomic_output(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=100)
-    _pyplot().close(fig)
-
-
 def plot_raster(path: Path, encoded: dict[str, list[PieceEvents]], frame_rate: float) -> None:
     """The first piece's first seconds: each model's events, with the note onsets as vertical lines."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, axes = plt.subplots(len(encoded), 1, figsize=(11, 3.2 * len(encoded)), squeeze=False, constrained_layout=True)
     for ax, (model, pieces) in zip(axes[:, 0], encoded.items()):
         piece = pieces[0]
@@ -170,12 +156,12 @@ def plot_raster(path: Path, encoded: dict[str, list[PieceEvents]], frame_rate: f
         ax.set_title(f"{model}: events (black) and note onsets (red)")
         ax.set_ylabel("unit")
     axes[-1, 0].set_xlabel("time (s)")
-    _save(fig, path)
+    save_png(fig, path)
 
 
 def _panels_per_model(results: dict[str, SelectivityResult], height: float):
     """A figure with one panel per model, side by side, and (axis, model, result, units by onset MI) rows."""
-    fig, axes = _pyplot().subplots(1, len(results), figsize=(5 * len(results), height), squeeze=False,
+    fig, axes = pyplot().subplots(1, len(results), figsize=(5 * len(results), height), squeeze=False,
                                    constrained_layout=True)
     return fig, [(ax, model, result, np.argsort(-result.onset_mi))
                  for ax, (model, result) in zip(axes[0], results.items())]
@@ -193,7 +179,7 @@ def plot_peri_onset(path: Path, results: dict[str, SelectivityResult]) -> None:
         ax.set(title=f"{model}\nevent probability around onsets − mean", xlabel="lag from onset (frames)",
                ylabel="unit (by onset information)")
         fig.colorbar(image, ax=ax, shrink=0.8)
-    _save(fig, path)
+    save_png(fig, path)
 
 
 def plot_mutual_information(path: Path, results: dict[str, SelectivityResult]) -> None:
@@ -203,4 +189,4 @@ def plot_mutual_information(path: Path, results: dict[str, SelectivityResult]) -
         colours = np.where(result.onset_significant[order], "tab:blue", "lightgrey")
         ax.bar(np.arange(len(order)), result.onset_mi[order], color=colours)
         ax.set(title=f"{model}: onset information (blue: significant)", xlabel="unit (sorted)", ylabel="bits / frame")
-    _save(fig, path)
+    save_png(fig, path)

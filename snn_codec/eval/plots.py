@@ -12,7 +12,26 @@ from snn_codec.audio import atomic_output
 from snn_codec.spectral import analysis_fft_size, mel_spectrogram
 
 
-def _mel_db(audio: np.ndarray, sample_rate: int) -> np.ndarray:
+def pyplot():
+    """matplotlib.pyplot on the Agg backend: figures go to files, no display needed."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_png(fig, path: str | os.PathLike, dpi: int = 100) -> Path:
+    """Writes `fig` to `path` as PNG, atomically, and closes it."""
+    out = Path(path)
+    with atomic_output(out) as tmp:
+        fig.savefig(tmp, format="png", dpi=dpi)
+    pyplot().close(fig)
+    return out
+
+
+def mel_db(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     n_fft = analysis_fft_size(sample_rate)
     mel = mel_spectrogram(torch.from_numpy(audio[None].astype(np.float32)), sample_rate, n_fft, n_fft // 4)[0]
     return (10 * mel.clamp_min(1e-10).log10()).numpy()
@@ -32,15 +51,12 @@ def plot_round_trip(
         original, decoded: mono audio (S,) at `sample_rate`.
         events: (N, T) bool, the stored events.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     duration_s = len(original) / sample_rate
     extent = (0, duration_s, 0, 80)
     fig, axes = plt.subplots(3, 1, figsize=(10, 7.5), sharex=True, constrained_layout=True)
-    mel_in, mel_out = _mel_db(original, sample_rate), _mel_db(decoded, sample_rate)
+    mel_in, mel_out = mel_db(original, sample_rate), mel_db(decoded, sample_rate)
     low = max(mel_in.max() - 80, -100)
     for ax, mel, label in ((axes[0], mel_in, "input"), (axes[2], mel_out, "decoded")):
         ax.imshow(mel, origin="lower", aspect="auto", extent=extent, vmin=low, vmax=mel_in.max(), cmap="magma")
@@ -53,11 +69,7 @@ def plot_round_trip(
     axes[2].set_xlabel("time (s)")
     if title:
         axes[0].set_title(title)
-    out = Path(path)
-    with atomic_output(out) as tmp:
-        fig.savefig(tmp, format="png", dpi=100)
-    plt.close(fig)
-    return out
+    return save_png(fig, path)
 
 
 def read_training_logs(run_dir: str | os.PathLike) -> dict[str, list[tuple[int, float]]]:
@@ -77,10 +89,7 @@ def read_training_logs(run_dir: str | os.PathLike) -> dict[str, list[tuple[int, 
 def plot_training(run_dir: str | os.PathLike, target_kbps: float = 0.0) -> Path:
     """Writes RUN/training.png: losses; bitrate (with the target) and firing rate; the sparsity weight;
     validation log-mel distance for the training soundfonts and the held-out one."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     logs = read_training_logs(run_dir)
     panels = [
@@ -106,8 +115,4 @@ def plot_training(run_dir: str | os.PathLike, target_kbps: float = 0.0) -> Path:
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=7)
     axes[-1].set_xlabel("step")
-    out = Path(run_dir) / "training.png"
-    with atomic_output(out) as tmp:
-        fig.savefig(tmp, format="png", dpi=90)
-    plt.close(fig)
-    return out
+    return save_png(fig, Path(run_dir) / "training.png", dpi=90)

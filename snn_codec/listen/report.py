@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 from snn_codec.audio import atomic_output, save_audio, to_mono
 from snn_codec.errors import CodecError
 from snn_codec.eval.metrics import log_mel_distance, si_sdr
-from snn_codec.eval.plots import _mel_db
+from snn_codec.eval.plots import mel_db, pyplot, save_png
 from snn_codec.listen.systems import Clip, Rendering, System
 
 REFERENCE_LABEL = "reference"
@@ -50,15 +50,12 @@ def plot_spectrogram(path: Path, audio: np.ndarray, sample_rate: int, events: np
 
     `top_db` fixes the colour scale (the reference's peak), so figures of one clip compare directly.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     rows = 1 if events is None else 2
     fig, axes = plt.subplots(rows, 1, figsize=(6, 2.2 * rows), sharex=True, squeeze=False, constrained_layout=True)
     duration_s = len(audio) / sample_rate
-    axes[0, 0].imshow(_mel_db(audio, sample_rate), origin="lower", aspect="auto", extent=(0, duration_s, 0, 80),
+    axes[0, 0].imshow(mel_db(audio, sample_rate), origin="lower", aspect="auto", extent=(0, duration_s, 0, 80),
                       vmin=top_db - 80, vmax=top_db, cmap="magma")
     axes[0, 0].set_ylabel("mel band")
     axes[0, 0].set_title(title, fontsize=10)
@@ -69,9 +66,7 @@ def plot_spectrogram(path: Path, audio: np.ndarray, sample_rate: int, events: np
         axes[1, 0].set_ylim(-0.5, units - 0.5)
         axes[1, 0].set_ylabel(f"unit (of {units})")
     axes[-1, 0].set_xlabel("time (s)")
-    with atomic_output(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=80)
-    plt.close(fig)
+    save_png(fig, path, dpi=80)
     return path
 
 
@@ -81,7 +76,7 @@ def _render_clip(clip: Clip, systems: list[System], out: Path) -> list[Entry]:
         (out / sub / folder).mkdir(parents=True, exist_ok=True)
     rate = clip.audio.sample_rate
     reference = to_mono(clip.audio.samples)[0]
-    top_db = float(_mel_db(reference, rate).max())
+    top_db = float(mel_db(reference, rate).max())
     outputs: list[tuple[str, Rendering | None]] = [(REFERENCE_LABEL, None)]
     outputs += [(system.name, system.render(clip)) for system in systems]
     entries = []

@@ -20,6 +20,7 @@ from scipy import stats
 
 from snn_codec.audio import atomic_output
 from snn_codec.errors import CodecError, FormatError
+from snn_codec.eval.plots import pyplot, save_png
 from snn_codec.listen.design import MID_ANCHOR, RESULTS_DIR, TEST_FILE, ListeningTest, load_test
 from snn_codec.listen.systems import HIDDEN_REFERENCE
 
@@ -178,10 +179,7 @@ def to_markdown(summary: Summary) -> str:
 
 def plot_summary(summary: Summary, path: str | os.PathLike) -> Path:
     """A PNG: mean and 95 % CI per condition, and score against bitrate for conditions with a bitrate."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5), constrained_layout=True)
     scores = summary.scores
@@ -200,11 +198,7 @@ def plot_summary(summary: Summary, path: str | os.PathLike) -> Path:
         ax.set_yticks([0, 20, 40, 60, 80, 100])
         ax.set_ylabel("MUSHRA score (mean, 95% CI)")
         ax.grid(axis="y", alpha=0.3)
-    out = Path(path)
-    with atomic_output(out) as tmp:
-        fig.savefig(tmp, format="png", dpi=100)
-    plt.close(fig)
-    return out
+    return save_png(fig, path)
 
 
 def locate(folder: str | os.PathLike) -> tuple[Path, ListeningTest | None]:
