@@ -73,7 +73,9 @@ class RateControlConfig:
 
     Each step, the entropy-coded size of the batch's events under the coder's model gives a bitrate, and
     log(weight) moves by `gain` * log(rate / target): a multiplicative dual update. The weight starts at
-    `initial_weight`, after `delay_steps` of training without the sparsity loss.
+    `initial_weight`, after `delay_steps` of training without the sparsity loss. Batch rates are scaled to
+    validation rates by the ratio measured at each validation, against the batch rate averaged over about
+    the last `calibration_window` steps.
     """
 
     target_kbps: float = 0.0
@@ -82,6 +84,7 @@ class RateControlConfig:
     min_weight: float = 1e-4
     max_weight: float = 100.0
     delay_steps: int = 0
+    calibration_window: int = 25
 
 
 @dataclass(frozen=True)

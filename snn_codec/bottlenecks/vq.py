@@ -36,6 +36,11 @@ class CodebookBottleneck(Bottleneck):
         kmeans_init: initialise the codebooks by k-means on the first training batch.
         dead_code_threshold: codes whose moving-average usage falls below this many frames are
             replaced by frames of the batch (0: never).
+        output_channels: channels of z, which the decoder reads (0: C). With the spiking models' unit
+            count the decoder has their shape, so one can be fine-tuned from the other's weights.
+        input_norm: batch-normalise the latent before quantizing (as the spiking bottlenecks do before
+            their neurons), so codebooks and the commitment loss see unit-scale frames whatever the
+            encoder's output scale.
     """
 
     stores_indices = True
@@ -50,6 +55,8 @@ class CodebookBottleneck(Bottleneck):
         decay: float,
         kmeans_init: bool,
         dead_code_threshold: int,
+        output_channels: int = 0,
+        input_norm: bool = True,
     ):
         super().__init__()
         if not 2 <= codebook_size <= MAX_CODEBOOK_SIZE:
@@ -58,6 +65,8 @@ class CodebookBottleneck(Bottleneck):
             raise ConfigError(f"num_quantizers and codebook_dim must be >= 1, got {num_quantizers}, {codebook_dim}")
         if commitment_weight < 0 or dead_code_threshold < 0:
             raise ConfigError("commitment_weight and dead_code_threshold must be >= 0")
+        if not 0 <= output_channels <= 4096:
+            raise ConfigError(f"output_channels must be in 0..4096 (0: latent_dim), got {output_channels}")
         self.units, self.alphabet_size, self.latent_dim = num_quantizers, codebook_size, latent_dim
         self.quantizer = self._build(
             dim=latent_dim,
@@ -69,6 +78,10 @@ class CodebookBottleneck(Bottleneck):
             threshold_ema_dead_code=dead_code_threshold,
             rotation_trick=False,  # `forward` computes its own straight-through output
         )
+        self.input_norm = nn.BatchNorm1d(latent_dim) if input_norm else nn.Identity()
+        self._output_channels = output_channels or latent_dim
+        self.expand = nn.Identity() if self._output_channels == latent_dim else nn.Conv1d(
+            latent_dim, self._output_channels, 1)
 
     def _build(self, **options) -> nn.Module:
         """The vector-quantize-pytorch module, taking and returning channel-last (B, T, C) frames."""
@@ -76,10 +89,10 @@ class CodebookBottleneck(Bottleneck):
 
     @property
     def output_channels(self) -> int:
-        return self.latent_dim
+        return self._output_channels
 
     def forward(self, latent: Tensor, state: State | None = None) -> BottleneckOutput:
-        frames = latent.transpose(1, 2)  # (B, T, C)
+        frames = self.input_norm(latent).transpose(1, 2)  # (B, T, C)
         with contextlib.nullcontext() if self.training else self._without_kmeans():
             _, indices, loss = self.quantizer(frames)  # indices (B, T) or (B, T, Q); learns in training
         indices = indices.reshape(latent.shape[0], latent.shape[-1], self.units)  # (B, T, Q)
@@ -88,7 +101,7 @@ class CodebookBottleneck(Bottleneck):
             codes = self._codes(indices)
         # Straight-through: the codes pass on the gradient of the frames they replace. Adding x - x.detach()
         # changes no bit of the value, so z is exactly what `decode` computes from the stored indices.
-        z = self.quantizer.project_out(codes + (projected - projected.detach())).transpose(1, 2)
+        z = self.expand(self.quantizer.project_out(codes + (projected - projected.detach())).transpose(1, 2))
         events = indices.transpose(1, 2)  # (B, Q, T)
         return BottleneckOutput(
             z=z, events=events, aux_loss=loss.sum(), stats=index_stats(events, self.alphabet_size), state={}
@@ -111,7 +124,7 @@ class CodebookBottleneck(Bottleneck):
     def decode(self, events: Tensor) -> Tensor:
         """Indices (B, Q, T) -> z (B, C, T)."""
         codes = self._codes(events.long().transpose(1, 2))
-        return self.quantizer.project_out(codes).transpose(1, 2)
+        return self.expand(self.quantizer.project_out(codes).transpose(1, 2))
 
     def _codes(self, indices: Tensor) -> Tensor:
         """Indices (B, T, Q) -> the sum of their codes (B, T, codebook_dim)."""
@@ -130,9 +143,12 @@ class VQBottleneck(CodebookBottleneck):
         decay: float = 0.99,
         kmeans_init: bool = True,
         dead_code_threshold: int = 2,
+        output_channels: int = 0,
+        input_norm: bool = True,
     ):
         super().__init__(
-            latent_dim, codebook_size, 1, codebook_dim, commitment_weight, decay, kmeans_init, dead_code_threshold
+            latent_dim, codebook_size, 1, codebook_dim, commitment_weight, decay, kmeans_init, dead_code_threshold,
+            output_channels, input_norm,
         )
 
     def _build(self, **options) -> nn.Module:
@@ -158,10 +174,12 @@ class ResidualVQBottleneck(CodebookBottleneck):
         decay: float = 0.99,
         kmeans_init: bool = True,
         dead_code_threshold: int = 2,
+        output_channels: int = 0,
+        input_norm: bool = True,
     ):
         super().__init__(
             latent_dim, codebook_size, num_quantizers, codebook_dim, commitment_weight, decay, kmeans_init,
-            dead_code_threshold,
+            dead_code_threshold, output_channels, input_norm,
         )
 
     def _build(self, **options) -> nn.Module:

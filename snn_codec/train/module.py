@@ -38,11 +38,16 @@ class CodecModule(pl.LightningModule):
         self.config: Config = from_dict(Config, config)
         self.codec = Codec(self.config.model)
         control = self.config.train.rate_control
+        if control.target_kbps > 0 and not (control.gain > 0 and control.calibration_window >= 1
+                                            and 0 < control.min_weight <= control.initial_weight <= control.max_weight):
+            raise ConfigError("train.rate_control: needs gain > 0, calibration_window >= 1 and "
+                              "0 < min_weight <= initial_weight <= max_weight")
         if control.target_kbps > 0 and self.codec.bottleneck.stores_indices:
             raise ConfigError("train.rate_control targets the rate of spike events; a VQ model's rate is set by "
                               "its codebooks (size and number), so leave target_kbps at 0")
         # The rate controller's state, in buffers so that checkpoints carry it and a resumed run goes on from it:
-        # log(weight), the validation-to-training rate ratio, and the training rates since the last validation.
+        # log(weight), the validation-to-training rate ratio, and the exponentially decayed sum and count of
+        # recent training-batch rates (their ratio is the recent mean rate).
         for name, value in (("sparsity_log_weight", math.log(control.initial_weight)), ("rate_calibration", 1.0),
                             ("batch_kbps_sum", 0.0), ("batch_kbps_count", 0.0)):
             self.register_buffer(name, torch.tensor(value, dtype=torch.float64))
@@ -93,26 +98,29 @@ class CodecModule(pl.LightningModule):
 
         Training crops (short, augmented) code at another rate than whole validation audio; the rate the
         controller compares with the target is the batch's, scaled by the ratio of the last validation's
-        coded rate to the mean batch rate before it. So the target is met on validation audio.
+        coded rate to the recent batch rate at that time. So the target is met on validation audio.
+
+        The recent batch rate is an exponentially weighted mean over about `calibration_window` steps: it
+        follows the rate as the weight moves it, so the ratio compares validation and training rates of the
+        same model rather than of a model that has since changed.
         """
         control = self.config.train.rate_control
         rate = stream_model_kbps(events.detach().cpu().numpy(), self.config.model.frame_rate)
         rate = float(self.trainer.strategy.reduce(torch.tensor(rate, device=self.device), reduce_op="mean"))
-        self.batch_kbps_sum += rate
-        self.batch_kbps_count += 1
+        decay = 1.0 - 1.0 / control.calibration_window
+        self.batch_kbps_sum.mul_(decay).add_(rate)
+        self.batch_kbps_count.mul_(decay).add_(1.0)
         if self.global_step >= control.delay_steps:
             calibrated = rate * float(self.rate_calibration)
             self.sparsity_log_weight.fill_(rate_control_step(float(self.sparsity_log_weight), calibrated, control))
         return rate
 
     def _calibrate_rate(self, validation_kbps: float) -> None:
-        """After a validation: the ratio of its coded rate to the mean training-batch rate since the last one."""
+        """After a validation: the ratio of its coded rate to the recent training-batch rate."""
         validation_kbps = float(self.trainer.strategy.reduce(torch.tensor(validation_kbps, device=self.device),
                                                              reduce_op="mean"))
         if self.batch_kbps_count > 0 and self.batch_kbps_sum > 0:
             self.rate_calibration.fill_(validation_kbps / float(self.batch_kbps_sum / self.batch_kbps_count))
-        self.batch_kbps_sum.zero_()
-        self.batch_kbps_count.zero_()
 
     def validation_step(self, batch: Tensor, batch_idx: int, dataloader_idx: int = 0) -> None:
         sample_rate = self.config.model.sample_rate

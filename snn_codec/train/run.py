@@ -16,7 +16,7 @@ from pytorch_lightning.callbacks import ModelCheckpoint, TQDMProgressBar
 from pytorch_lightning.loggers import CSVLogger
 from torch.utils.data import DataLoader, Dataset, Sampler, Subset
 
-from snn_codec.config import Config, save_config, to_dict
+from snn_codec.config import Config, ModelConfig, save_config, to_dict
 from snn_codec.data.augment import Augmenter
 from snn_codec.data.datasets import AudioCropDataset, dataset_files
 from snn_codec.errors import CodecError
@@ -154,18 +154,54 @@ def run_training(
 def _initialise_from(module: CodecModule, model: str) -> None:
     """Copies the weights of a trained model into a fresh run.
 
-    Every tensor of the source must exist, with the same shape, in the new model. The new bottleneck may
-    have parameters of its own (a LIF neuron's decay and threshold, say): they keep their initial values,
-    so a neuron model can be fine-tuned from another one's encoder, projection and decoder.
+    Every tensor of the source must exist in the new model with the same shape, or grown when the new
+    model differs only in having more bottleneck units. The new bottleneck may have parameters of its own
+    (a LIF neuron's decay and threshold, say): they keep their initial values, so a neuron model can be
+    fine-tuned from another one's encoder, projection and decoder. A bottleneck of another kind (VQ) takes
+    the encoder and decoder and leaves out the source's bottleneck tensors it has no use for.
+
+    A grown tensor gets the source in its leading slice. Along its first axis (outputs: the new units'
+    projection and normalisation) the rest keeps its initial values; along the others (inputs: the
+    decoder's weights from the new units) the rest is zero, so the grown model starts out computing what
+    the source computed, and the new units' events come into play as training moves those weights.
     """
-    source = load_model(model).state_dict()
-    target = module.codec.state_dict()
-    foreign = [k for k in source if k not in target or source[k].shape != target[k].shape]
+    trained = load_model(model)
+    source, target = trained.state_dict(), module.codec.state_dict()
+    grows = _only_more_units(trained.config, module.codec.config)
+    # another bottleneck kind (a VQ model from a spiking one) has its own tensors: only what it shares is copied
+    source = {k: v for k, v in source.items() if k in target or not k.startswith("bottleneck.")}
+    foreign = [k for k in source if k not in target or not (
+        source[k].shape == target[k].shape or grows and _fits_in(source[k].shape, target[k].shape))]
     new = [k for k in target if k not in source]
     if foreign or any(not k.startswith("bottleneck.") for k in new):
         raise CodecError(f"train.init_from {model!r}: its architecture differs from this config's "
                          f"(not matching: {sorted(foreign)[:4]}; missing: {sorted(new)[:4]})")
-    module.codec.load_state_dict(source, strict=False)
+    state = dict(target)
+    for key, weights in source.items():
+        state[key] = _grown(weights, target[key])
+    module.codec.load_state_dict(state)
+
+
+def _only_more_units(source: ModelConfig, target: ModelConfig) -> bool:
+    """Whether the two models differ in nothing but the target's larger number of bottleneck units."""
+    units = source.bottleneck.get("units", 0), target.bottleneck.get("units", 0)
+    same_otherwise = replace(source, name=target.name, bottleneck={**source.bottleneck, "units": units[1]}) == target
+    return units[1] > units[0] and same_otherwise
+
+
+def _fits_in(shape: torch.Size, grown: torch.Size) -> bool:
+    return len(shape) == len(grown) and all(a <= b for a, b in zip(shape, grown))
+
+
+def _grown(source: torch.Tensor, initial: torch.Tensor) -> torch.Tensor:
+    """`initial` with `source` in its leading slice; entries past the source along an axis > 0 are zero."""
+    if source.shape == initial.shape:
+        return source
+    grown = initial.clone()
+    for axis in range(1, grown.dim()):
+        grown.narrow(axis, source.shape[axis], grown.shape[axis] - source.shape[axis]).zero_()
+    grown[tuple(slice(0, n) for n in source.shape)] = source
+    return grown
 
 
 def with_overrides(config: Config, *, steps: int | None = None, data: str | None = None,

@@ -23,8 +23,9 @@ def fresh(kind: str, **options):
 @pytest.mark.parametrize("kind", ["vq", "rvq"])
 def test_the_gradient_is_straight_through(kind):
     """dz/dlatent = W_out W_in: the quantizer counts as the identity on the way back; the projection out
-    learns from the codes it is applied to."""
-    bottleneck = fresh(kind).train()
+    learns from the codes it is applied to (without the input normalisation, whose batch statistics
+    would enter the gradient)."""
+    bottleneck = fresh(kind, input_norm=False).train()
     latent = torch.randn(2, 8, 20, requires_grad=True)
     weight = torch.randn(2, 8, 20)
     out = bottleneck(latent)
@@ -85,6 +86,25 @@ def test_stats_describe_codebook_use():
 def test_invalid_options_are_config_errors(kind, options, message):
     with pytest.raises(ConfigError, match=message):
         fresh(kind, **options)
+
+
+@pytest.mark.parametrize("kind", ["vq", "rvq"])
+def test_output_channels_reshape_z_the_same_in_forward_and_decode(kind):
+    bottleneck = fresh(kind, output_channels=5).eval()
+    out = bottleneck(torch.randn(2, 8, 7))
+    assert out.z.shape == (2, 5, 7) and bottleneck.output_channels == 5
+    torch.testing.assert_close(bottleneck.decode(out.events), out.z)
+    assert fresh(kind).output_channels == 8  # 0: the latent's channels
+    with pytest.raises(ConfigError, match="output_channels"):
+        fresh(kind, output_channels=-1)
+
+
+def test_input_norm_puts_large_latents_on_the_codebooks_scale():
+    torch.manual_seed(1)
+    latent = 700 * torch.randn(4, 8, 50)  # a spiking model's encoder may output this scale
+    losses = {norm: float(fresh("vq", input_norm=norm, kmeans_init=True).train()(latent).aux_loss)
+              for norm in (True, False)}
+    assert losses[True] < 1 < 100 < losses[False]
 
 
 @pytest.mark.parametrize("name,kind,kbps", [("vq-0.5k", "vq", 0.5), ("rvq-1.5k", "rvq", 1.5), ("rvq-3k", "rvq", 3.0)])

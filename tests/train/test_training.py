@@ -11,6 +11,7 @@ import torch
 
 from snn_codec.config import Config, DataConfig, TrainConfig, load_config
 from snn_codec.model_io import load_model
+from snn_codec.errors import CodecError
 from snn_codec.train.run import run_training
 from snn_codec.config import RateControlConfig, SparsityConfig
 from snn_codec.eval.plots import read_training_logs
@@ -156,10 +157,60 @@ def test_rate_control_with_holdout_and_augmentation(tmp_path, tiny_config, make_
     module = CodecModule.load_from_checkpoint(tmp_path / "run/checkpoints/last.ckpt", weights_only=False)
     moved = float(module.sparsity_log_weight) - math.log(0.1)
     assert moved * direction > 0.5  # three steps far off the target: weight pushed the right way
-    # validation after step 2 set the training-to-validation rate ratio and restarted the batch average
+    # validation after step 2 set the training-to-validation rate ratio; the batch average decays over steps
     assert float(module.rate_calibration) != 1.0 and float(module.rate_calibration) > 0
-    assert float(module.batch_kbps_count) == 1.0
+    decay = 1 - 1 / control.calibration_window
+    assert float(module.batch_kbps_count) == pytest.approx(1 + decay + decay**2)
     assert metrics["val/rate_calibration"] == pytest.approx(float(module.rate_calibration))
+
+
+@pytest.mark.parametrize("bad", [{"gain": 0.0}, {"calibration_window": 0}, {"initial_weight": 1e3}])
+def test_rate_control_refuses_absurd_settings(tiny_config, bad):
+    from snn_codec.errors import ConfigError
+    from snn_codec.train.module import CodecModule
+
+    control = replace(RateControlConfig(target_kbps=1.0), **bad)
+    with pytest.raises(ConfigError, match="rate_control"):
+        CodecModule.from_config(Config(model=tiny_config, train=replace(Config().train, rate_control=control)))
+
+
+def test_init_from_grows_the_bottleneck_and_starts_out_computing_the_same(tiny_config, tiny_codec, tiny_model_file,
+                                                                          make_audio):
+    from snn_codec.train.module import CodecModule
+    from snn_codec.train.run import _initialise_from
+
+    units = tiny_config.bottleneck["units"]
+    wide = replace(tiny_config, bottleneck={**tiny_config.bottleneck, "units": 2 * units})
+    module = CodecModule.from_config(Config(model=wide))
+    _initialise_from(module, str(tiny_model_file))
+    codec = module.codec.eval()
+    source = tiny_codec.state_dict()
+    assert torch.equal(codec.state_dict()["bottleneck.project.weight"][:units], source["bottleneck.project.weight"])
+    audio = torch.from_numpy(make_audio(0.5, tiny_config.sample_rate)).reshape(1, 1, -1)
+    with torch.no_grad():
+        grown, original = codec(audio), tiny_codec(audio)
+    assert grown.bottleneck.events.shape[1] == 2 * units
+    assert torch.equal(grown.bottleneck.events[:, :units], original.bottleneck.events)
+    assert grown.bottleneck.events[:, units:].any()  # the new units fire: they have their own projection
+    torch.testing.assert_close(grown.audio, original.audio)  # but their decoder weights start at zero
+    # fewer units, or more units and another change, are not a growth
+    for other in (replace(tiny_config, bottleneck={**tiny_config.bottleneck, "units": units // 2}),
+                  replace(wide, latent_dim=2 * tiny_config.latent_dim)):
+        with pytest.raises(CodecError, match="architecture differs"):
+            _initialise_from(CodecModule.from_config(Config(model=other)), str(tiny_model_file))
+
+
+def test_a_vq_model_with_the_units_as_output_channels_starts_from_a_spiking_model(tiny_config, tiny_model_file):
+    from snn_codec.train.module import CodecModule
+    from snn_codec.train.run import _initialise_from
+
+    bottleneck = {"kind": "rvq", "codebook_size": 16, "codebook_dim": 4, "kmeans_init": False,
+                  "output_channels": tiny_config.bottleneck["units"]}
+    module = CodecModule.from_config(Config(model=replace(tiny_config, bottleneck=bottleneck)))
+    _initialise_from(module, str(tiny_model_file))
+    source, state = load_model(tiny_model_file).state_dict(), module.codec.state_dict()
+    shared = [k for k in source if not k.startswith("bottleneck.")]
+    assert shared and all(torch.equal(state[k], source[k]) for k in shared)
 
 
 def test_init_from_copies_a_trained_model_and_refuses_another_architecture(tiny_config, tiny_model_file):
