@@ -31,9 +31,15 @@ corpus: install
 train: corpus
 	$(BIN)/snn-codec train --config configs/piano.yaml
 
+VQ_BASELINES := piano-vq-0.5k piano-rvq-1.5k piano-rvq-3k
+
+# The rate-distortion sweep (trains its points once: about 1 h on 2 CPU cores), then the comparison with
+# the VQ-VAE baselines it trained, classical codecs and the neural speed peers.
 bench: install
 	bash benchmarks/setup.sh
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/snn-codec data synth-piano --out data/piano-multi --pieces 300
+	$(BIN)/python benchmarks/rd_sweep.py
+	$(BIN)/python benchmarks/run.py $(foreach m,$(VQ_BASELINES),--model runs/rd/$(m)/model.safetensors)
 
 clean:
 	rm -rf $(VENV) demo_output

@@ -2,7 +2,7 @@
 
     python benchmarks/rd_sweep.py [--neurons threshold snntorch_leaky] [--rates 0.5 0.75 1 1.5]
                                   [--vq piano-vq-0.5k piano-rvq-1.5k piano-rvq-3k] [--models piano-v3 ...]
-                                  [--classical opus-6 opus-8 opus-12] [--steps 300] [--jobs 2]
+                                  [--classical opus-6 mp3-8 codec2-3200 ...] [--steps 300] [--jobs 2]
                                   [--runs runs/rd] [--corpus data/piano-multi] [--pieces 8] [--seconds 10]
 
 Training (skipped for runs that have finished, resumed for runs that have not):
@@ -41,6 +41,7 @@ from unseen_timbre import RESERVED, round_trip, timbre_sets  # noqa: E402
 
 from snn_codec.audio import load_audio, to_mono  # noqa: E402
 from snn_codec.config import load_config, save_config  # noqa: E402
+from snn_codec.eval.classical import CLASSICAL_CODECS  # noqa: E402
 from snn_codec.eval.metrics import quality_report  # noqa: E402
 from snn_codec.eval.plots import pyplot, save_png  # noqa: E402
 from snn_codec.model_io import load_model  # noqa: E402
@@ -49,6 +50,7 @@ BASE = Path("configs/piano-v3.yaml")
 INIT_FROM = "piano-v2"
 FAMILIES = {"threshold": "threshold", "snntorch_leaky": "LIF (snnTorch)", "norse_lif": "LIF (Norse)",
             "norse_lsnn": "LSNN (Norse)"}
+CLASSICAL_FAMILIES = {"opus": "Opus", "mp3": "MP3", "codec2": "codec2"}
 SETS = {"in-domain": "training soundfonts", "MuseScore General (reserved)": "MuseScore General"}
 
 
@@ -145,7 +147,7 @@ def plot(summary: list[dict]) -> Path:
     for ax, name in zip(axes[:2], SETS.values()):
         for family in families:
             rows = sorted((r for r in summary if r["family"] == family), key=lambda r: r[f"kbps ({name})"])
-            style = "o-" if family not in ("Opus", "shipped") else "s"
+            style = "s" if family == "shipped" else "o-"
             ax.plot([r[f"kbps ({name})"] for r in rows], [r[f"log_mel_db ({name})"] for r in rows], style,
                     label=family)
             if family == "shipped":
@@ -183,7 +185,7 @@ def main() -> None:
     parser.add_argument("--vq", nargs="*", default=["piano-vq-0.5k", "piano-rvq-1.5k", "piano-rvq-3k"])
     parser.add_argument("--models", nargs="*", default=["piano-v3", "piano-v3-3k"],
                         help="trained models shown beside the sweep (names or .safetensors)")
-    parser.add_argument("--classical", nargs="*", default=["opus-6", "opus-8", "opus-12"])
+    parser.add_argument("--classical", nargs="*", default=list(CLASSICAL_CODECS), choices=list(CLASSICAL_CODECS))
     parser.add_argument("--steps", type=int, default=300, help="training steps of each point")
     parser.add_argument("--jobs", type=int, default=2, help="runs trained at once")
     parser.add_argument("--runs", default="runs/rd")
@@ -213,7 +215,7 @@ def main() -> None:
               for name, run_dir, point in planned}
     shipped = {(Path(m).stem if m.endswith(".safetensors") else m): m for m in args.models}
     points.update({name: {"family": "shipped"} for name in shipped})
-    points.update({c: {"family": "Opus" if c.startswith("opus") else c} for c in args.classical})
+    points.update({c: {"family": CLASSICAL_FAMILIES[CLASSICAL_CODECS[c].family]} for c in args.classical})
     systems = {**{name: str(model) for (name, _, _), model in zip(planned, models)}, **shipped,
                **{c: "" for c in args.classical}}
     rows = evaluate(systems, Path(args.corpus), args.pieces, args.seconds, args.visqol)

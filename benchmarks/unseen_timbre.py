@@ -1,6 +1,6 @@
 """Pianos the model has never heard: in-domain vs held-out vs reserved soundfonts, against Opus at 6 kbps.
 
-    python benchmarks/unseen_timbre.py [--models piano-v2 piano-v1] [--corpus data/piano-multi]
+    python benchmarks/unseen_timbre.py [--models piano-v3 piano-v3-3k] [--corpus data/piano-multi]
                                        [--holdout csound_gm] [--pieces 10] [--seconds 20] [--visqol-pieces 3]
 
 The clips are the validation pieces of the multi-timbre corpus (music no model trained on), in three
@@ -77,7 +77,7 @@ def round_trip(system: str, clip: np.ndarray, rate: int, codecs: dict) -> tuple[
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--models", nargs="+", default=["piano-v2", "piano-v1"])
+    parser.add_argument("--models", nargs="+", default=["piano-v3", "piano-v3-3k"])
     parser.add_argument("--classical", nargs="*", default=["opus-6"])
     parser.add_argument("--corpus", default="data/piano-multi")
     parser.add_argument("--holdout", default="csound_gm")
