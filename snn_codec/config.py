@@ -74,8 +74,8 @@ class RateControlConfig:
     Each step, the entropy-coded size of the batch's events under the coder's model gives a bitrate, and
     log(weight) moves by `gain` * log(rate / target): a multiplicative dual update. The weight starts at
     `initial_weight`, after `delay_steps` of training without the sparsity loss. Batch rates are scaled to
-    validation rates by the ratio measured at each validation, against the batch rate averaged over about
-    the last `calibration_window` steps.
+    validation rates by the ratio measured at each validation (and at a validation before training), against
+    the batch rate averaged over about the last `calibration_window` steps.
     """
 
     target_kbps: float = 0.0

@@ -29,6 +29,9 @@ def stream_model_kbps(events: np.ndarray, frame_rate: float) -> float:
     return model_cost_bits(stream) / (stream.shape[1] / frame_rate) / 1000
 
 
+CALIBRATION_BATCHES = 10  # training batches averaged for the first calibration, before the controller acts
+
+
 class CodecModule(pl.LightningModule):
     """Trains a Codec. Checkpoints carry the full config (hparams) so a run resumes from the file alone."""
 
@@ -53,6 +56,10 @@ class CodecModule(pl.LightningModule):
             self.register_buffer(name, torch.tensor(value, dtype=torch.float64))
         self._validation: dict[int, list[dict[str, float]]] = {}
         self._validation_events: dict[int, list[np.ndarray]] = {}
+        # A fresh run validates once before training (Lightning's sanity pass over the whole validation
+        # set): its rate waits here until CALIBRATION_BATCHES training batches give the first calibration.
+        self._initial_validation_kbps: float | None = None
+        self._batches_seen = 0
 
     @classmethod
     def from_config(cls, config: Config) -> "CodecModule":
@@ -102,7 +109,8 @@ class CodecModule(pl.LightningModule):
 
         The recent batch rate is an exponentially weighted mean over about `calibration_window` steps: it
         follows the rate as the weight moves it, so the ratio compares validation and training rates of the
-        same model rather than of a model that has since changed.
+        same model rather than of a model that has since changed. A fresh run gets its first ratio from a
+        validation before training and its first CALIBRATION_BATCHES batches, during which the weight holds.
         """
         control = self.config.train.rate_control
         rate = stream_model_kbps(events.detach().cpu().numpy(), self.config.model.frame_rate)
@@ -110,6 +118,12 @@ class CodecModule(pl.LightningModule):
         decay = 1.0 - 1.0 / control.calibration_window
         self.batch_kbps_sum.mul_(decay).add_(rate)
         self.batch_kbps_count.mul_(decay).add_(1.0)
+        self._batches_seen += 1
+        if self._initial_validation_kbps is not None:
+            if self._batches_seen < CALIBRATION_BATCHES:
+                return rate  # the weight holds until the first calibration
+            self._calibrate_rate(self._initial_validation_kbps)
+            self._initial_validation_kbps = None
         if self.global_step >= control.delay_steps:
             calibrated = rate * float(self.rate_calibration)
             self.sparsity_log_weight.fill_(rate_control_step(float(self.sparsity_log_weight), calibrated, control))
@@ -146,9 +160,13 @@ class CodecModule(pl.LightningModule):
             stream = np.concatenate(self._validation_events[index], axis=1)
             _, payload = encode_events(stream, alphabet_size=self.codec.bottleneck.alphabet_size)
             logs[f"{prefix}/payload_kbps"] = bitrate_kbps(len(payload), stream.shape[1] / self.config.model.frame_rate)
-        if self.rate_controlled and "val/payload_kbps" in logs and not self.trainer.sanity_checking:
-            self._calibrate_rate(logs["val/payload_kbps"])
-            logs["val/rate_calibration"] = float(self.rate_calibration)
+        if self.rate_controlled and "val/payload_kbps" in logs:
+            if self.trainer.sanity_checking:
+                self._initial_validation_kbps = logs["val/payload_kbps"]
+                logs.clear()  # the sanity pass is not a logged validation
+            else:
+                self._calibrate_rate(logs["val/payload_kbps"])
+                logs["val/rate_calibration"] = float(self.rate_calibration)
         self._validation.clear()
         self._validation_events.clear()
         self.log_dict(logs, prog_bar=False, sync_dist=True, add_dataloader_idx=False)

@@ -134,11 +134,20 @@ def tiny_corpus(root, make_audio):
 
 
 @pytest.mark.parametrize("target_kbps, direction", [(0.01, 1), (1000.0, -1)])
-def test_rate_control_with_holdout_and_augmentation(tmp_path, tiny_config, make_audio, target_kbps, direction):
+def test_rate_control_with_holdout_and_augmentation(tmp_path, tiny_config, make_audio, target_kbps, direction,
+                                                    monkeypatch):
     import math
 
     from snn_codec.config import AugmentConfig
+    from snn_codec.train import module as module_file
     from snn_codec.train.module import CodecModule
+
+    # a validation before training, then one batch, give the first calibration; the weight holds until then
+    monkeypatch.setattr(module_file, "CALIBRATION_BATCHES", 2)
+    calibrations = []
+    original = CodecModule._calibrate_rate
+    monkeypatch.setattr(CodecModule, "_calibrate_rate",
+                        lambda self, kbps: (calibrations.append((self.global_step, kbps)), original(self, kbps)))
 
     corpus = tiny_corpus(tmp_path / "corpus", make_audio)
     config = tiny_run_config(tiny_config, corpus, steps=3)
@@ -153,6 +162,8 @@ def test_rate_control_with_holdout_and_augmentation(tmp_path, tiny_config, make_
     assert metrics["val_unseen/log_mel_db"] != metrics["val/log_mel_db"]  # different audio
     logs = read_training_logs(tmp_path / "run")
     assert [step for step, _ in logs["val_unseen/payload_kbps"]] == [1]  # validated after the second step
+    # calibrated at the second batch from the validation before training, then after the second step
+    assert [step for step, _ in calibrations] == [1, 2] and calibrations[0][1] > 0
     assert (tmp_path / "run" / "training.png").stat().st_size > 10_000
     module = CodecModule.load_from_checkpoint(tmp_path / "run/checkpoints/last.ckpt", weights_only=False)
     moved = float(module.sparsity_log_weight) - math.log(0.1)
