@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import platform
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -39,6 +40,12 @@ def markdown_table(rows: list[dict[str, object]], columns: list[str]) -> str:
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(cell(row.get(c, "")) for c in columns) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def command_line() -> str:
+    """The command that ran this benchmark, as markdown code: what a results file says regenerates it."""
+    script = Path(sys.argv[0])
+    return "`" + " ".join(["python", f"benchmarks/{script.name}", *sys.argv[1:]]) + "`"
 
 
 def write_results(name: str, payload: dict, markdown: str) -> Path:

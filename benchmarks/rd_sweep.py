@@ -36,7 +36,7 @@ import numpy as np
 from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import RESULTS, machine, markdown_table, write_results  # noqa: E402
+from common import RESULTS, command_line, machine, markdown_table, write_results  # noqa: E402
 from unseen_timbre import RESERVED, round_trip, timbre_sets  # noqa: E402
 
 from snn_codec.audio import load_audio, to_mono  # noqa: E402
@@ -226,7 +226,7 @@ def main() -> None:
     markdown = "\n".join([
         "# Rate-distortion sweep",
         "",
-        f"`python benchmarks/rd_sweep.py {' '.join(sys.argv[1:])}`".replace("` ", "`").strip(),
+        command_line(),
         "",
         f"Spiking points: {INIT_FROM} fine-tuned {args.steps} steps to each target with the rate controller; "
         f"VQ-VAE baselines: the same encoder and decoder, {args.steps} steps. `val_kbps` is the coded rate of "

@@ -25,7 +25,7 @@ import numpy as np
 from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import RESULTS, machine, markdown_table, write_results  # noqa: E402
+from common import RESULTS, command_line, machine, markdown_table, write_results  # noqa: E402
 
 import snn_codec  # noqa: E402
 from snn_codec.audio import fit_length, load_audio, save_audio, to_mono  # noqa: E402
@@ -102,7 +102,7 @@ def main() -> None:
     markdown = "\n".join([
         "# Unseen timbre: in-domain, held-out and reserved soundfonts",
         "",
-        f"`python benchmarks/unseen_timbre.py {' '.join(sys.argv[1:])}`".replace("` ", "`").strip(),
+        command_line(),
         "",
         f"{args.pieces} validation pieces (music no model trained on), first {args.seconds:g} s of each, in "
         "every timbre set; kbps from the bytes written; log-mel distance in dB (lower is better); ViSQOL on "
