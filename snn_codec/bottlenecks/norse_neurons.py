@@ -132,18 +132,21 @@ class NorseLIF(SpikingBottleneck):
         return 1.0 - self.dt * self.neuron.p.tau_mem_inv
 
     def forward(self, latent: Tensor, state: State | None = None) -> BottleneckOutput:
-        """latent (B, C, T) -> spikes (B, N, T); state {"v": (B, N)} (post-reset membrane)."""
-        from norse.torch.functional.lif_box import LIFBoxFeedForwardState
-
+        """latent (B, C, T) -> spikes (B, N, T); state: see `_norse_state` (post-reset values)."""
         current = self.input_current(latent) * self.input_gain[:, None]  # (B, N, T)
         current = current.permute(2, 0, 1)  # (T, B, N): Norse is time-first
-        v = state["v"] if state else current.new_zeros(current.shape[1:])
-        norse_state = LIFBoxFeedForwardState(v=v)
+        norse_state = self._norse_state(state, current.new_zeros(current.shape[1:]))
         spikes = []
         for frame in current:
             z, norse_state = self.neuron(frame, norse_state)
             spikes.append(z)
-        return spiking_output(torch.stack(spikes, dim=-1), {"v": norse_state.v})
+        return spiking_output(torch.stack(spikes, dim=-1), norse_state._asdict())
+
+    def _norse_state(self, state: State | None, zeros: Tensor):
+        """The cell's state from ours, {"v": (B, N)} membrane, or the resting state (`zeros` is (B, N))."""
+        from norse.torch.functional.lif_box import LIFBoxFeedForwardState
+
+        return LIFBoxFeedForwardState(v=state["v"] if state else zeros)
 
 
 class NorseLSNN(NorseLIF):
@@ -200,19 +203,10 @@ class NorseLSNN(NorseLIF):
         )
         return norse.torch.LSNNCell(params, dt=self.dt)
 
-    def forward(self, latent: Tensor, state: State | None = None) -> BottleneckOutput:
-        """latent (B, C, T) -> spikes (B, N, T); state {"v", "i", "b"} (B, N): membrane, current, threshold."""
+    def _norse_state(self, state: State | None, zeros: Tensor):
+        """{"v", "i", "b"} (B, N): membrane, current and threshold; at rest the threshold is v_th."""
         from norse.torch.functional.lsnn import LSNNFeedForwardState
 
-        current = (self.input_current(latent) * self.input_gain[:, None]).permute(2, 0, 1)  # (T, B, N)
         if state:
-            norse_state = LSNNFeedForwardState(v=state["v"], i=state["i"], b=state["b"])
-        else:
-            zeros = current.new_zeros(current.shape[1:])
-            norse_state = LSNNFeedForwardState(v=zeros, i=zeros, b=zeros + self.v_th)
-        spikes = []
-        for frame in current:
-            z, norse_state = self.neuron(frame, norse_state)
-            spikes.append(z)
-        state_out = {"v": norse_state.v, "i": norse_state.i, "b": norse_state.b}
-        return spiking_output(torch.stack(spikes, dim=-1), state_out)
+            return LSNNFeedForwardState(v=state["v"], i=state["i"], b=state["b"])
+        return LSNNFeedForwardState(v=zeros, i=zeros, b=zeros + self.v_th)
