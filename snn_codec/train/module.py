@@ -41,11 +41,11 @@ class CodecModule(pl.LightningModule):
         self.config: Config = from_dict(Config, config)
         self.codec = Codec(self.config.model)
         control = self.config.train.rate_control
-        if control.target_kbps > 0 and not (control.gain > 0 and control.calibration_window >= 1
+        if self.rate_controlled and not (control.gain > 0 and control.calibration_window >= 1
                                             and 0 < control.min_weight <= control.initial_weight <= control.max_weight):
             raise ConfigError("train.rate_control: needs gain > 0, calibration_window >= 1 and "
                               "0 < min_weight <= initial_weight <= max_weight")
-        if control.target_kbps > 0 and self.codec.bottleneck.stores_indices:
+        if self.rate_controlled and self.codec.bottleneck.stores_indices:
             raise ConfigError("train.rate_control targets the rate of spike events; a VQ model's rate is set by "
                               "its codebooks (size and number), so leave target_kbps at 0")
         # The rate controller's state, in buffers so that checkpoints carry it and a resumed run goes on from it:
@@ -59,7 +59,6 @@ class CodecModule(pl.LightningModule):
         # A fresh run validates once before training (Lightning's sanity pass over the whole validation
         # set): its rate waits here until CALIBRATION_BATCHES training batches give the first calibration.
         self._initial_validation_kbps: float | None = None
-        self._batches_seen = 0
 
     @classmethod
     def from_config(cls, config: Config) -> "CodecModule":
@@ -118,9 +117,8 @@ class CodecModule(pl.LightningModule):
         decay = 1.0 - 1.0 / control.calibration_window
         self.batch_kbps_sum.mul_(decay).add_(rate)
         self.batch_kbps_count.mul_(decay).add_(1.0)
-        self._batches_seen += 1
-        if self._initial_validation_kbps is not None:
-            if self._batches_seen < CALIBRATION_BATCHES:
+        if self._initial_validation_kbps is not None:  # only a fresh run has one: its batches are steps 0, 1, ...
+            if self.global_step + 1 < CALIBRATION_BATCHES:
                 return rate  # the weight holds until the first calibration
             self._calibrate_rate(self._initial_validation_kbps)
             self._initial_validation_kbps = None

@@ -138,7 +138,7 @@ def run_training(
         enable_progress_bar=progress,
         log_every_n_steps=25,
         # a fresh rate-controlled run validates first: the controller's first calibration needs that rate
-        num_sanity_val_steps=-1 if config.train.rate_control.target_kbps > 0 and resume_from is None else 0,
+        num_sanity_val_steps=-1 if module.rate_controlled and resume_from is None else 0,
         enable_model_summary=progress,
     )
     trainer.fit(module, train_loader, validation_loaders, ckpt_path=resume_from)
