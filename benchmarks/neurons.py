@@ -28,6 +28,7 @@ import snn_codec  # noqa: E402
 from snn_codec.audio import load_audio, to_mono  # noqa: E402
 from snn_codec.data.datasets import dataset_files  # noqa: E402
 from snn_codec.eval.cost import input_layer_cost  # noqa: E402
+from snn_codec.eval.plots import pyplot, save_png  # noqa: E402
 
 SPEED_SECONDS = 30.0
 COLUMNS = ["model", "neuron", "kbps", "events_per_s", "firing_rate", "si_sdr_db", "log_mel_db", "visqol",
@@ -52,11 +53,7 @@ def measure(name: str, files: list[Path], visqol_files: int) -> dict[str, object
 
 
 def plot(rows: list[dict[str, object]]) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     panels = [("kbps", "actual kbps"), ("log_mel_db", "log-mel distance (dB)"), ("firing_rate", "firing rate"),
               ("encode_x_realtime", "encode x real time (1 thread)"), ("synops_per_s", "SynOps / s")]
     fig, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels), 3.4), constrained_layout=True)
@@ -65,11 +62,8 @@ def plot(rows: list[dict[str, object]]) -> Path:
         ax.bar(range(len(rows)), [r[key] for r in rows], color=[f"C{i}" for i in range(len(rows))])
         ax.set_xticks(range(len(rows)), labels, rotation=30, ha="right", fontsize=7)
         ax.set_title(title, fontsize=9)
-    out = RESULTS / "neurons.png"
     RESULTS.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=100)
-    plt.close(fig)
-    return out
+    return save_png(fig, RESULTS / "neurons.png")
 
 
 def main() -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from snn_codec.audio import atomic_output
+from snn_codec.eval.plots import pyplot, save_png
 
 sys.path.insert(0, str(Path(__file__).parent))
 from common import machine  # noqa: E402
@@ -169,7 +170,7 @@ def write_json(path: Path, payload: dict) -> Path:
 
 def plot_rate_distortion(path: Path, means: list[dict]) -> Path:
     """Metric against actual kbps, one column per domain; settings of one codec family are joined by a line."""
-    plt = _pyplot()
+    plt = pyplot()
     metrics = [m for m in PLOTTED if any(m in row for row in means)]
     domains = list(dict.fromkeys(m["domain"] for m in means))
     fig, axes = plt.subplots(len(metrics), len(domains), figsize=(4 * len(domains), 3.2 * len(metrics)),
@@ -193,12 +194,12 @@ def plot_rate_distortion(path: Path, means: list[dict]) -> Path:
             if row_index == 0:
                 ax.set_title(domain)
     fig.suptitle("  ".join(f"{kind}: {colour[4:]}" for kind, colour in KIND_COLOURS.items()), fontsize=9)
-    return _save(fig, path)
+    return save_png(fig, path, dpi=110)
 
 
 def plot_speed(path: Path, speed: list[dict]) -> Path:
     """Encode and decode real-time factors per system (log scale)."""
-    plt = _pyplot()
+    plt = pyplot()
     rows = sorted(speed, key=lambda s: s["round_trip_x_realtime"])
     fig, ax = plt.subplots(figsize=(7, 0.45 * len(rows) + 1.2), constrained_layout=True)
     y = np.arange(len(rows))
@@ -209,7 +210,7 @@ def plot_speed(path: Path, speed: list[dict]) -> Path:
     ax.axvline(1.0, color="black", lw=0.8)
     ax.set_xlabel("x real time, one CPU thread (higher is faster)")
     ax.legend()
-    return _save(fig, path)
+    return save_png(fig, path, dpi=110)
 
 
 def plot_events(path: Path, means: list[dict]) -> Path | None:
@@ -217,7 +218,7 @@ def plot_events(path: Path, means: list[dict]) -> Path | None:
     rows = [m for m in means if "firing_rate" in m]
     if not rows:
         return None
-    plt = _pyplot()
+    plt = pyplot()
     systems, domains = list(dict.fromkeys(r["system"] for r in rows)), list(dict.fromkeys(r["domain"] for r in rows))
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.5), constrained_layout=True)
     width = 0.8 / len(systems)
@@ -230,7 +231,7 @@ def plot_events(path: Path, means: list[dict]) -> Path | None:
         ax.set_xticks(np.arange(len(domains)) + 0.4 - width / 2, domains)
         ax.set_ylabel(METRICS[key])
     axes[0].legend(fontsize=8)
-    return _save(fig, path)
+    return save_png(fig, path, dpi=110)
 
 
 def _families(rows: list[dict]) -> dict[str, list[dict]]:
@@ -240,20 +241,3 @@ def _families(rows: list[dict]) -> dict[str, list[dict]]:
         name = row["system"].rsplit("-", 1)[0] if row["kind"] == "classical" else row["system"]
         families.setdefault(name, []).append(row)
     return families
-
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _save(fig, path: Path) -> Path:
-    plt = _pyplot()
-    with atomic_output(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
-    plt.close(fig)
-    return path

@@ -33,6 +33,7 @@ from snn_codec.data.render import TRAINING_SOUNDFONTS  # noqa: E402
 from snn_codec.data.synth_piano import render_piece  # noqa: E402
 from snn_codec.eval.classical import run_classical  # noqa: E402
 from snn_codec.eval.metrics import bitrate_kbps, quality_report  # noqa: E402
+from snn_codec.eval.plots import pyplot, save_png  # noqa: E402
 from snn_codec.model_io import load_model  # noqa: E402
 
 RESERVED = "musescore_general"
@@ -132,11 +133,7 @@ def summarize(rows: list[dict], systems: list[str]) -> list[dict]:
 
 
 def plot(summary: list[dict], systems: list[str]) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     timbres = list(dict.fromkeys(r["timbre"] for r in summary))
     fig, ax = plt.subplots(figsize=(9, 4), constrained_layout=True)
     width = 0.8 / len(systems)
@@ -152,8 +149,7 @@ def plot(summary: list[dict], systems: list[str]) -> None:
     ax.set_title("Unseen timbres: spiking codec vs Opus (labels: actual bitrate)")
     ax.legend()
     RESULTS.mkdir(parents=True, exist_ok=True)
-    fig.savefig(RESULTS / "unseen_timbre.png", dpi=100)
-    plt.close(fig)
+    save_png(fig, RESULTS / "unseen_timbre.png")
 
 
 if __name__ == "__main__":
