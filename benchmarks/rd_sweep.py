@@ -68,7 +68,7 @@ def spiking_run(neuron: str, rate: float, steps: int, runs: Path) -> tuple[str, 
     """(name, run folder, point description) of one spiking point; writes its config into the run folder."""
     name = f"rd-{neuron.replace('_', '-')}-{rate:g}k"
     base = load_config(BASE)
-    control = replace(base.train.rate_control, target_kbps=rate, initial_weight=1.0, gain=0.05)
+    control = replace(base.train.rate_control, target_kbps=rate, initial_weight=1.0)
     train = replace(base.train, steps=steps, init_from=INIT_FROM, rate_control=control)
     config = replace(base, model=replace(base.model, name=name, bottleneck=neuron_config(neuron)), train=train)
     return name, _write_config(config, runs / name), {"family": FAMILIES.get(neuron, neuron), "target_kbps": rate}

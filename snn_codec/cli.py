@@ -189,7 +189,27 @@ def train_cmd(args: argparse.Namespace) -> None:
         config, run_dir, resume=not args.no_resume, accelerator=args.accelerator, devices=args.devices,
         max_steps=args.max_steps,
     )
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    if "trim/kbps_after" in metrics:
+        print(f"rate trimmed to the target {config.train.rate_control.target_kbps:g} kbps: "
+              f"{metrics['trim/kbps_before']:.3f} -> {metrics['trim/kbps_after']:.3f} kbps on the validation audio "
+              f"(firing thresholds moved by {-metrics['trim/offset']:+.4f})")
     print(f"model written: {model} (config and checkpoints in {run_dir})")
+
+
+def retarget_cmd(args: argparse.Namespace) -> None:
+    from snn_codec.train.rate import retarget
+
+    out = Path(args.output)
+    if out.with_suffix(".safetensors").exists() and not args.force:
+        raise CodecError(f"{out.with_suffix('.safetensors')} exists; pass --force to overwrite it")
+    result = retarget(args.model, args.data, args.target_kbps, out, crops=args.crops, seconds=args.seconds,
+                      exclude_soundfont=args.exclude_soundfont)
+    trim = result.trim
+    print(f"{args.model}: {trim.kbps_before:.3f} -> {trim.kbps_after:.3f} kbps for {trim.target_kbps:g} "
+          f"({trim.error:+.1%}) on {args.data}'s validation audio; firing thresholds moved by {-trim.offset:+.4f}; "
+          f"log-mel distance {result.log_mel_db_before:.2f} -> {result.log_mel_db_after:.2f} dB")
+    print(f"model written: {out.with_suffix('.safetensors')}")
 
 
 def analyze_cmd(args: argparse.Namespace) -> None:
@@ -295,6 +315,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
     p.add_argument("--no-resume", action="store_true", help="start over even if the run folder has a checkpoint")
     p.set_defaults(command=train_cmd)
+
+    p = sub.add_parser("retarget", help="a trained spiking model set to another bitrate, without training "
+                                        "(moves its firing thresholds)")
+    p.add_argument("model", help="shipped model name or .safetensors path")
+    p.add_argument("output", help="the .safetensors file to write (its .yaml goes beside it)")
+    p.add_argument("--target-kbps", type=float, required=True, help="the entropy-coded bitrate to set")
+    p.add_argument("--data", required=True,
+                   help="data spec whose validation audio the rate is measured on (synth:DIR, maestro:DIR, folder:DIR)")
+    p.add_argument("--exclude-soundfont", default=None, help="leave out this soundfont's pieces (synth:DIR)")
+    p.add_argument("--crops", type=int, default=32, help="validation crops, spread evenly over the files")
+    p.add_argument("--seconds", type=float, default=4.0, help="length of each crop")
+    p.add_argument("--force", action="store_true", help="overwrite an existing output")
+    p.set_defaults(command=retarget_cmd)
 
     p = sub.add_parser("analyze", help="are units selective for and synchronous with key strikes? (MIDI ground truth)")
     p.add_argument("models", nargs="+", metavar="MODEL", help="shipped model names or .safetensors paths")

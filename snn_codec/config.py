@@ -69,22 +69,27 @@ class SparsityConfig:
 
 @dataclass(frozen=True)
 class RateControlConfig:
-    """Finds the sparsity weight that gives `target_kbps` (0 = off; the sparsity schedule applies then).
+    """Trains to an entropy-coded rate of `target_kbps` on validation audio (0 = off; the sparsity schedule
+    applies then).
 
-    Each step, the entropy-coded size of the batch's events under the coder's model gives a bitrate, and
-    log(weight) moves by `gain` * log(rate / target): a multiplicative dual update. The weight starts at
-    `initial_weight`, after `delay_steps` of training without the sparsity loss. Batch rates are scaled to
-    validation rates by the ratio measured at each validation (and at a validation before training), against
-    the batch rate averaged over about the last `calibration_window` steps.
+    Every `probe_every` steps the encoder codes the in-domain validation crops in eval mode (the probe).
+    With `trim` (the default), the firing thresholds then move by one shared offset so that the probe codes
+    at the target (snn_codec/train/rate.py), and again when training ends: the rate is on target at every
+    probe, and what the next probe measures is how far the steps in between moved it. The sparsity weight
+    follows that measured rate: log(weight) moves by `gain` * log(rate / target) per probe, plus
+    `proportional` * log(rate / target) (a damping term, for runs without the trim). It starts at
+    `initial_weight`, after `delay_steps` of training without the sparsity loss.
     """
 
     target_kbps: float = 0.0
-    gain: float = 0.05
+    gain: float = 1.0
+    proportional: float = 0.0
+    probe_every: int = 25
     initial_weight: float = 0.01
     min_weight: float = 1e-4
     max_weight: float = 100.0
     delay_steps: int = 0
-    calibration_window: int = 25
+    trim: bool = True
 
 
 @dataclass(frozen=True)

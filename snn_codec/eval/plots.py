@@ -94,7 +94,7 @@ def plot_training(run_dir: str | os.PathLike, target_kbps: float = 0.0) -> Path:
     logs = read_training_logs(run_dir)
     panels = [
         ("training loss", ["train/loss", "train/mel"], False),
-        ("bitrate (kbps)", ["train/model_kbps", "train/calibrated_kbps", "val/payload_kbps", "val_unseen/payload_kbps"],
+        ("bitrate (kbps)", ["train/model_kbps", "train/probe_kbps", "val/payload_kbps", "val_unseen/payload_kbps"],
          False),
         ("sparsity weight", ["train/sparsity_weight"], True),
         ("firing rate", ["train/firing_rate", "val/firing_rate", "val_unseen/firing_rate"], False),
@@ -105,7 +105,7 @@ def plot_training(run_dir: str | os.PathLike, target_kbps: float = 0.0) -> Path:
         for key in keys:
             if logs.get(key):
                 steps, values = zip(*logs[key])
-                ax.plot(steps, values, marker="." if key.startswith("val") else None, label=key)
+                ax.plot(steps, values, marker="." if key.startswith("val") or key == "train/probe_kbps" else None, label=key)
         if title.startswith("bitrate") and target_kbps > 0:
             ax.axhline(target_kbps, color="black", ls="--", lw=0.8, label=f"target {target_kbps:g}")
             ax.axhspan(0.95 * target_kbps, 1.05 * target_kbps, color="grey", alpha=0.15)

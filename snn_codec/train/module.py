@@ -10,13 +10,13 @@ import pytorch_lightning as pl
 import torch
 from torch import Tensor
 
-from snn_codec.bitstream import encode_events
 from snn_codec.bitstream.entropy import model_cost_bits
 from snn_codec.codec import Codec
 from snn_codec.config import Config, from_dict, to_dict
 from snn_codec.errors import ConfigError
-from snn_codec.eval.metrics import bitrate_kbps, log_mel_distance, si_sdr
+from snn_codec.eval.metrics import log_mel_distance, si_sdr
 from snn_codec.train.losses import mel_loss, multi_resolution_stft_loss
+from snn_codec.train.rate import coded_kbps, probe_kbps, trim_rate
 from snn_codec.train.schedules import learning_rate_factor, rate_control_step, sparsity_weight
 
 # Metric prefixes of the validation loaders, in order: in-domain, then the held-out (unseen) timbre.
@@ -29,9 +29,6 @@ def stream_model_kbps(events: np.ndarray, frame_rate: float) -> float:
     return model_cost_bits(stream) / (stream.shape[1] / frame_rate) / 1000
 
 
-CALIBRATION_BATCHES = 10  # training batches averaged for the first calibration, before the controller acts
-
-
 class CodecModule(pl.LightningModule):
     """Trains a Codec. Checkpoints carry the full config (hparams) so a run resumes from the file alone."""
 
@@ -41,24 +38,21 @@ class CodecModule(pl.LightningModule):
         self.config: Config = from_dict(Config, config)
         self.codec = Codec(self.config.model)
         control = self.config.train.rate_control
-        if self.rate_controlled and not (control.gain > 0 and control.calibration_window >= 1
+        if self.rate_controlled and not (control.gain > 0 and control.proportional >= 0 and control.probe_every >= 1
                                             and 0 < control.min_weight <= control.initial_weight <= control.max_weight):
-            raise ConfigError("train.rate_control: needs gain > 0, calibration_window >= 1 and "
+            raise ConfigError("train.rate_control: needs gain > 0, proportional >= 0, probe_every >= 1 and "
                               "0 < min_weight <= initial_weight <= max_weight")
         if self.rate_controlled and self.codec.bottleneck.stores_indices:
             raise ConfigError("train.rate_control targets the rate of spike events; a VQ model's rate is set by "
                               "its codebooks (size and number), so leave target_kbps at 0")
-        # The rate controller's state, in buffers so that checkpoints carry it and a resumed run goes on from it:
-        # log(weight), the validation-to-training rate ratio, and the exponentially decayed sum and count of
-        # recent training-batch rates (their ratio is the recent mean rate).
-        for name, value in (("sparsity_log_weight", math.log(control.initial_weight)), ("rate_calibration", 1.0),
-                            ("batch_kbps_sum", 0.0), ("batch_kbps_count", 0.0)):
+        # The rate controller's state, in buffers so that checkpoints carry it and a resumed run goes on from
+        # it: log(weight), the controller's integral and the last probe's coded rate.
+        for name, value in (("sparsity_log_weight", math.log(control.initial_weight)),
+                            ("rate_integral", math.log(control.initial_weight)), ("probe_rate_kbps", 0.0)):
             self.register_buffer(name, torch.tensor(value, dtype=torch.float64))
         self._validation: dict[int, list[dict[str, float]]] = {}
         self._validation_events: dict[int, list[np.ndarray]] = {}
-        # A fresh run validates once before training (Lightning's sanity pass over the whole validation
-        # set): its rate waits here until CALIBRATION_BATCHES training batches give the first calibration.
-        self._initial_validation_kbps: float | None = None
+        self.rate_probe: list[Tensor] = []  # (B, 1, S) batches of in-domain validation audio; see run_training
 
     @classmethod
     def from_config(cls, config: Config) -> "CodecModule":
@@ -91,48 +85,38 @@ class CodecModule(pl.LightningModule):
     def training_step(self, batch: Tensor, batch_idx: int) -> Tensor:
         loss, logs, events = self._losses(batch)
         if self.rate_controlled:
-            logs["model_kbps"] = torch.tensor(self._control_rate(events))
-            logs["calibrated_kbps"] = logs["model_kbps"] * float(self.rate_calibration)
+            logs["model_kbps"] = torch.tensor(stream_model_kbps(events.detach().cpu().numpy(),
+                                                                self.config.model.frame_rate))
         self.log_dict({f"train/{k}": v for k, v in logs.items()}, prog_bar=False, sync_dist=False)
         self.log("loss", loss, prog_bar=True, logger=False)
         if "firing_rate" in logs:  # spiking bottlenecks; VQ ones report codebook statistics instead
             self.log("rate", logs["firing_rate"], prog_bar=True, logger=False)
         return loss
 
-    def _control_rate(self, events: Tensor) -> float:
-        """Measures the batch's coded rate (averaged over DDP ranks) and updates the sparsity weight.
-
-        Training crops (short, augmented) code at another rate than whole validation audio; the rate the
-        controller compares with the target is the batch's, scaled by the ratio of the last validation's
-        coded rate to the recent batch rate at that time. So the target is met on validation audio.
-
-        The recent batch rate is an exponentially weighted mean over about `calibration_window` steps: it
-        follows the rate as the weight moves it, so the ratio compares validation and training rates of the
-        same model rather than of a model that has since changed. A fresh run gets its first ratio from a
-        validation before training and its first CALIBRATION_BATCHES batches, during which the weight holds.
-        """
+    def on_train_batch_start(self, batch: Tensor, batch_idx: int) -> None:
+        """Every `probe_every` steps (from `delay_steps` on) the controller measures the probe's coded rate,
+        updates the sparsity weight of the steps that follow and, with `trim`, sets the firing thresholds so
+        that the probe codes at the target. The next probe then measures how far training moved the rate
+        in between, and the weight settles where training no longer moves it."""
         control = self.config.train.rate_control
-        rate = stream_model_kbps(events.detach().cpu().numpy(), self.config.model.frame_rate)
-        rate = float(self.trainer.strategy.reduce(torch.tensor(rate, device=self.device), reduce_op="mean"))
-        decay = 1.0 - 1.0 / control.calibration_window
-        self.batch_kbps_sum.mul_(decay).add_(rate)
-        self.batch_kbps_count.mul_(decay).add_(1.0)
-        if self._initial_validation_kbps is not None:  # only a fresh run has one: its batches are steps 0, 1, ...
-            if self.global_step + 1 < CALIBRATION_BATCHES:
-                return rate  # the weight holds until the first calibration
-            self._calibrate_rate(self._initial_validation_kbps)
-            self._initial_validation_kbps = None
-        if self.global_step >= control.delay_steps:
-            calibrated = rate * float(self.rate_calibration)
-            self.sparsity_log_weight.fill_(rate_control_step(float(self.sparsity_log_weight), calibrated, control))
-        return rate
-
-    def _calibrate_rate(self, validation_kbps: float) -> None:
-        """After a validation: the ratio of its coded rate to the recent training-batch rate."""
-        validation_kbps = float(self.trainer.strategy.reduce(torch.tensor(validation_kbps, device=self.device),
-                                                             reduce_op="mean"))
-        if self.batch_kbps_count > 0 and self.batch_kbps_sum > 0:
-            self.rate_calibration.fill_(validation_kbps / float(self.batch_kbps_sum / self.batch_kbps_count))
+        since = self.global_step - control.delay_steps
+        if not self.rate_controlled or since < 0 or since % control.probe_every:
+            return
+        if not self.rate_probe:
+            raise ConfigError("train.rate_control needs validation audio to measure the rate on")
+        # every rank measures the same probe with the same weights, so the weights stay the same everywhere
+        if control.trim:
+            trim = trim_rate(self.codec, self.rate_probe, control.target_kbps)
+            rate, logs = trim.kbps_before, {"train/trim_offset": trim.offset}
+        else:
+            rate, logs = probe_kbps(self.codec, self.rate_probe), {}
+        integral, log_weight = rate_control_step(float(self.rate_integral), rate, control)
+        self.rate_integral.fill_(integral)
+        self.sparsity_log_weight.fill_(log_weight)
+        self.probe_rate_kbps.fill_(rate)
+        if self.logger is not None:  # every probe, not only at the logging interval
+            logs.update({"train/probe_kbps": rate, "train/sparsity_weight": math.exp(log_weight)})
+            self.logger.log_metrics(logs, step=self.global_step)
 
     def validation_step(self, batch: Tensor, batch_idx: int, dataloader_idx: int = 0) -> None:
         sample_rate = self.config.model.sample_rate
@@ -155,16 +139,9 @@ class CodecModule(pl.LightningModule):
         for index, rows in sorted(self._validation.items()):
             prefix = VALIDATION_PREFIXES[index]
             logs.update({f"{prefix}/{k}": float(np.mean([row[k] for row in rows])) for k in rows[0]})
-            stream = np.concatenate(self._validation_events[index], axis=1)
-            _, payload = encode_events(stream, alphabet_size=self.codec.bottleneck.alphabet_size)
-            logs[f"{prefix}/payload_kbps"] = bitrate_kbps(len(payload), stream.shape[1] / self.config.model.frame_rate)
-        if self.rate_controlled and "val/payload_kbps" in logs:
-            if self.trainer.sanity_checking:
-                self._initial_validation_kbps = logs["val/payload_kbps"]
-                logs.clear()  # the sanity pass is not a logged validation
-            else:
-                self._calibrate_rate(logs["val/payload_kbps"])
-                logs["val/rate_calibration"] = float(self.rate_calibration)
+            logs[f"{prefix}/payload_kbps"] = coded_kbps(self._validation_events[index],
+                                                        self.codec.bottleneck.alphabet_size,
+                                                        self.config.model.frame_rate)
         self._validation.clear()
         self._validation_events.clear()
         self.log_dict(logs, prog_bar=False, sync_dist=True, add_dataloader_idx=False)

@@ -23,6 +23,7 @@ from snn_codec.errors import CodecError
 from snn_codec.eval.plots import plot_training
 from snn_codec.model_io import load_model, save_model
 from snn_codec.train.module import CodecModule
+from snn_codec.train.rate import trim_rate
 
 
 def build_loaders(config: Config, start_step: int = 0) -> tuple[DataLoader, list[DataLoader]]:
@@ -120,6 +121,8 @@ def run_training(
     module = CodecModule.from_config(config)
     if resume_from is None and config.train.init_from:
         _initialise_from(module, config.train.init_from)
+    if module.rate_controlled:
+        module.rate_probe = [batch for batch in validation_loaders[0]]
     checkpoints = ModelCheckpoint(
         dirpath=run_dir / "checkpoints", save_last=True, every_n_train_steps=config.train.checkpoint_every,
         save_top_k=0,
@@ -137,19 +140,28 @@ def run_training(
         callbacks=[checkpoints, *([TQDMProgressBar(refresh_rate=10)] if progress else [])],
         enable_progress_bar=progress,
         log_every_n_steps=25,
-        # a fresh rate-controlled run validates first: the controller's first calibration needs that rate
-        num_sanity_val_steps=-1 if module.rate_controlled and resume_from is None else 0,
+        num_sanity_val_steps=0,
         enable_model_summary=progress,
     )
     trainer.fit(module, train_loader, validation_loaders, ckpt_path=resume_from)
+    trim = _trim(module, trainer, validation_loaders) if module.rate_controlled and config.train.rate_control.trim else {}
     trainer.save_checkpoint(last)
     model_path = run_dir / "model.safetensors"
     if trainer.is_global_zero:  # under DDP every rank gets here; one writes
         save_model(module.codec.cpu().eval(), model_path)
-        metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("val")}
+        metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("val")} | trim
         (run_dir / "metrics.json").write_text(json.dumps({"step": trainer.global_step, **metrics}, indent=2))
         plot_training(run_dir, config.train.rate_control.target_kbps)
     return model_path
+
+
+def _trim(module: CodecModule, trainer: pl.Trainer, validation_loaders: list[DataLoader]) -> dict[str, float]:
+    """Trims the trained model's rate on the probe to the target, then validates it again (the metrics of
+    the model that ships). Returns what the trim did, for metrics.json."""
+    control = module.config.train.rate_control
+    trim = trim_rate(module.codec, module.rate_probe, control.target_kbps)
+    trainer.validate(module, validation_loaders, verbose=False)
+    return {"trim/offset": trim.offset, "trim/kbps_before": trim.kbps_before, "trim/kbps_after": trim.kbps_after}
 
 
 def _initialise_from(module: CodecModule, model: str) -> None:

@@ -18,14 +18,18 @@ def sparsity_weight(step: int, config: SparsityConfig) -> float:
     return config.start + (config.end - config.start) * progress
 
 
-def rate_control_step(log_weight: float, rate_kbps: float, config: RateControlConfig) -> float:
-    """One dual update of log(sparsity weight): up when the measured rate is above the target, down below.
+def rate_control_step(integral: float, rate_kbps: float, config: RateControlConfig) -> tuple[float, float]:
+    """One probe's update of the sparsity weight: (integral, log weight) after measuring `rate_kbps`.
 
-    The step is `gain * log(rate / target)`, so it is symmetric in ratio and small near the target.
+    The error is log(rate / target), symmetric in ratio. The rate follows the weight with a lag (the
+    weight changes the rate's drift, not the rate), so a pure integral update overshoots and swings; the
+    proportional term damps that. log(weight) = integral + `proportional` * error, the integral moving by
+    `gain` * error per probe; both stay within [min_weight, max_weight].
     """
-    ratio = max(rate_kbps, 1e-3 * config.target_kbps) / config.target_kbps
-    updated = log_weight + config.gain * math.log(ratio)
-    return min(max(updated, math.log(config.min_weight)), math.log(config.max_weight))
+    error = math.log(max(rate_kbps, 1e-3 * config.target_kbps) / config.target_kbps)
+    low, high = math.log(config.min_weight), math.log(config.max_weight)
+    integral = min(max(integral + config.gain * error, low), high)
+    return integral, min(max(integral + config.proportional * error, low), high)
 
 
 def learning_rate_factor(step: int, warmup_steps: int, total_steps: int) -> float:

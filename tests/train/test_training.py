@@ -109,16 +109,19 @@ def test_a_resumed_run_continues_with_the_crops_it_has_not_used(tmp_path, tiny_c
         assert torch.equal(a, b)
 
 
-def test_rate_controller_step_moves_toward_the_target_and_is_bounded():
+def test_rate_controller_step_is_proportional_integral_in_log_ratio_and_bounded():
     import math
 
-    control = RateControlConfig(target_kbps=1.5, gain=0.1, min_weight=1e-3, max_weight=10.0)
+    control = RateControlConfig(target_kbps=1.5, gain=0.1, proportional=2.0, min_weight=1e-3, max_weight=10.0)
     start = math.log(0.1)
-    assert rate_control_step(start, 3.0, control) == pytest.approx(start + 0.1 * math.log(2))
-    assert rate_control_step(start, 0.75, control) == pytest.approx(start - 0.1 * math.log(2))
-    assert rate_control_step(start, 1.5, control) == start
-    assert rate_control_step(math.log(10.0), 1e6, control) == pytest.approx(math.log(10.0))
-    assert rate_control_step(math.log(1e-3), 0.0, control) == pytest.approx(math.log(1e-3))
+    integral, log_weight = rate_control_step(start, 3.0, control)
+    assert integral == pytest.approx(start + 0.1 * math.log(2))
+    assert log_weight == pytest.approx(integral + 2.0 * math.log(2))  # too many bits: a heavier weight
+    integral, log_weight = rate_control_step(start, 0.75, control)
+    assert log_weight == pytest.approx(start - 2.1 * math.log(2))  # symmetric in ratio
+    assert rate_control_step(start, 1.5, control) == (start, start)  # on target: nothing moves
+    assert rate_control_step(math.log(10.0), 1e6, control) == pytest.approx((math.log(10.0),) * 2)
+    assert rate_control_step(math.log(1e-3), 0.0, control) == pytest.approx((math.log(1e-3),) * 2)
 
 
 def tiny_corpus(root, make_audio):
@@ -133,8 +136,8 @@ def tiny_corpus(root, make_audio):
     return root
 
 
-@pytest.mark.parametrize("target_kbps, direction", [(0.01, 1), (1000.0, -1)])
-def test_rate_control_with_holdout_and_augmentation(tmp_path, tiny_config, make_audio, target_kbps, direction,
+@pytest.mark.parametrize("target_kbps, direction, trim", [(0.01, 1, True), (1000.0, -1, True), (0.01, 1, False)])
+def test_rate_control_with_holdout_and_augmentation(tmp_path, tiny_config, make_audio, target_kbps, direction, trim,
                                                     monkeypatch):
     import math
 
@@ -142,18 +145,17 @@ def test_rate_control_with_holdout_and_augmentation(tmp_path, tiny_config, make_
     from snn_codec.train import module as module_file
     from snn_codec.train.module import CodecModule
 
-    # a validation before training, then one batch, give the first calibration; the weight holds until then
-    monkeypatch.setattr(module_file, "CALIBRATION_BATCHES", 2)
-    calibrations = []
-    original = CodecModule._calibrate_rate
-    monkeypatch.setattr(CodecModule, "_calibrate_rate",
-                        lambda self, kbps: (calibrations.append((self.global_step, kbps)), original(self, kbps)))
+    probes = []
+    original = module_file.trim_rate
+    monkeypatch.setattr(module_file, "trim_rate", lambda codec, probe, target: probes.append(
+        (codec.training, len(probe), target)) or original(codec, probe, target))
 
     corpus = tiny_corpus(tmp_path / "corpus", make_audio)
     config = tiny_run_config(tiny_config, corpus, steps=3)
     data = replace(config.train.data, train=f"synth:{corpus}", validation=f"synth:{corpus}", holdout_soundfont="b",
                    augment=AugmentConfig(enabled=True, rt60_s=(0.1, 0.2)))
-    control = RateControlConfig(target_kbps=target_kbps, gain=0.5, initial_weight=0.1)
+    control = RateControlConfig(target_kbps=target_kbps, gain=0.5, proportional=1.0, initial_weight=0.1,
+                                probe_every=2, trim=trim)
     config = replace(config, train=replace(config.train, data=data, rate_control=control))
     run_training(config, tmp_path / "run", progress=False)
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
@@ -161,21 +163,32 @@ def test_rate_control_with_holdout_and_augmentation(tmp_path, tiny_config, make_
         assert {f"{prefix}/log_mel_db", f"{prefix}/payload_kbps", f"{prefix}/firing_rate"} <= set(metrics)
     assert metrics["val_unseen/log_mel_db"] != metrics["val/log_mel_db"]  # different audio
     logs = read_training_logs(tmp_path / "run")
-    assert [step for step, _ in logs["val_unseen/payload_kbps"]] == [1]  # validated after the second step
-    # calibrated at the second batch from the validation before training, then after the second step
-    assert [step for step, _ in calibrations] == [1, 2] and calibrations[0][1] > 0
+    assert [step for step, _ in logs["val_unseen/payload_kbps"]][0] == 1  # validated after the second step
+    # probed and trimmed before steps 0 and 2 on the in-domain validation crops (two batches of one), in
+    # training mode (the probe switches to eval and back itself)
+    assert [step for step, _ in logs["train/probe_kbps"]] == [0, 2]
     assert (tmp_path / "run" / "training.png").stat().st_size > 10_000
     module = CodecModule.load_from_checkpoint(tmp_path / "run/checkpoints/last.ckpt", weights_only=False)
     moved = float(module.sparsity_log_weight) - math.log(0.1)
-    assert moved * direction > 0.5  # three steps far off the target: weight pushed the right way
-    # validation after step 2 set the training-to-validation rate ratio; the batch average decays over steps
-    assert float(module.rate_calibration) != 1.0 and float(module.rate_calibration) > 0
-    decay = 1 - 1 / control.calibration_window
-    assert float(module.batch_kbps_count) == pytest.approx(1 + decay + decay**2)
-    assert metrics["val/rate_calibration"] == pytest.approx(float(module.rate_calibration))
+    assert moved * direction > 0.5  # far off the target: weight pushed the right way
+    assert float(module.probe_rate_kbps) == pytest.approx(logs["train/probe_kbps"][-1][1])
+    if not trim:
+        assert probes == [] and "train/trim_offset" not in logs and "trim/offset" not in metrics
+        return
+    assert probes == [(True, 2, target_kbps), (True, 2, target_kbps)]
+    assert [step for step, _ in logs["train/trim_offset"]] == [0, 2]
+    # the trim takes the rate toward the target (which a tiny model cannot reach: at 0.01 kbps it codes
+    # fewer bits, at 1000 kbps its rate can only stay or grow), and the metrics are the trimmed model's
+    first_trim = logs["train/trim_offset"][0][1]
+    if direction > 0:
+        assert first_trim < 0 and metrics["trim/kbps_after"] <= metrics["trim/kbps_before"]
+    else:
+        assert first_trim >= 0 and metrics["trim/kbps_after"] >= metrics["trim/kbps_before"]
+    assert metrics["val/payload_kbps"] == pytest.approx(metrics["trim/kbps_after"])
 
 
-@pytest.mark.parametrize("bad", [{"gain": 0.0}, {"calibration_window": 0}, {"initial_weight": 1e3}])
+@pytest.mark.parametrize("bad", [{"gain": 0.0}, {"probe_every": 0}, {"proportional": -1.0},
+                                 {"initial_weight": 1e3}])
 def test_rate_control_refuses_absurd_settings(tiny_config, bad):
     from snn_codec.errors import ConfigError
     from snn_codec.train.module import CodecModule

@@ -1,0 +1,189 @@
+"""Measuring a model's coded rate on fixed audio, and trimming it to a target.
+
+The rate controller reads the rate of a fixed set of validation crops (the probe) in eval mode: the same
+audio, the same BatchNorm statistics and the same coder as validation, so it controls what validation
+reports rather than a noisy stand-in. The trim, after training, moves every unit's firing threshold by
+one shared offset (found by bisection) so that the probe codes at the target.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from snn_codec.bitstream import encode_events
+from snn_codec.bottlenecks.base import SpikingBottleneck
+from snn_codec.codec import Codec
+from snn_codec.errors import CodecError
+from snn_codec.eval.metrics import bitrate_kbps
+
+TRIM_TOLERANCE = 0.01  # the trim stops within 1 % of the target
+TRIM_MAX_OFFSET = 8.0  # in units of the normalised input current; no trim moves thresholds further
+TRIM_ITERATIONS = 40
+
+
+def coded_kbps(events: Sequence[np.ndarray], alphabet_size: int, frame_rate: float) -> float:
+    """(N, T) event arrays coded back to back as one stream -> kbps from the payload's bytes."""
+    stream = np.concatenate(list(events), axis=1)
+    _, payload = encode_events(stream, alphabet_size=alphabet_size)
+    return bitrate_kbps(len(payload), stream.shape[1] / frame_rate)
+
+
+@torch.no_grad()
+def probe_kbps(codec: Codec, probe: Sequence[Tensor]) -> float:
+    """The coded rate of the probe's (B, 1, S) batches through the encoder and bottleneck in eval mode."""
+    training = codec.training
+    codec.eval()
+    try:
+        device = next(codec.parameters()).device
+        events = [row for batch in probe for row in codec.bottleneck(codec.encoder(batch.to(device))).events.cpu()]
+    finally:
+        codec.train(training)
+    return coded_kbps([e.numpy() for e in events], codec.bottleneck.alphabet_size, codec.config.frame_rate)
+
+
+@dataclass(frozen=True)
+class Trim:
+    """What `trim_rate` did: the threshold offset (added to the input current) and the rates around it."""
+
+    offset: float
+    kbps_before: float
+    kbps_after: float
+    target_kbps: float
+
+    @property
+    def error(self) -> float:
+        """Relative error of the trimmed rate against the target."""
+        return self.kbps_after / self.target_kbps - 1
+
+
+@torch.no_grad()
+def trim_rate(codec: Codec, probe: Sequence[Tensor], target_kbps: float) -> Trim:
+    """Shifts the bottleneck's input current by one offset for all units so that `probe` codes at
+    `target_kbps` (within TRIM_TOLERANCE where the events allow).
+
+    A larger current makes every neuron fire at least as often, so the rate grows with the offset and
+    bisection finds it. The offset goes into the BatchNorm's bias: the model keeps its shape and format,
+    and everything that reads the bias (NIR export included) sees the trimmed thresholds. The encoder runs
+    once; each bisection step reruns only the bottleneck. Returns the offset and the rates before and
+    after; an offset that would pass TRIM_MAX_OFFSET stops at the closest rate it reached.
+    """
+    bias = codec.bottleneck.norm.bias
+    training = codec.training
+    codec.eval()
+    try:
+        device = bias.device
+        latents = [codec.encoder(batch.to(device)) for batch in probe]
+        original = bias.detach().clone()
+        alphabet, frame_rate = codec.bottleneck.alphabet_size, codec.config.frame_rate
+
+        def rate_at(offset: float) -> float:
+            bias.copy_(original + offset)
+            events = [row.numpy() for latent in latents for row in codec.bottleneck(latent).events.cpu()]
+            return coded_kbps(events, alphabet, frame_rate)
+
+        before = rate_at(0.0)
+        tried = {0.0: before}
+        low, high = _bracket(rate_at, target_kbps, before, tried)
+        for _ in range(TRIM_ITERATIONS):
+            if low is None or high is None or _close(_best(tried, target_kbps)[1], target_kbps):
+                break
+            middle = (low + high) / 2
+            tried[middle] = rate_at(middle)
+            if tried[middle] > target_kbps:
+                high = middle
+            else:
+                low = middle
+        offset, after = _best(tried, target_kbps)
+        bias.copy_(original + offset)
+    finally:
+        codec.train(training)
+    return Trim(offset=offset, kbps_before=before, kbps_after=after, target_kbps=target_kbps)
+
+
+def _bracket(rate_at, target: float, at_zero: float, tried: dict[float, float]) -> tuple[float | None, float | None]:
+    """Offsets (low, high) with rate(low) <= target < rate(high), widening from 0 by doubling; None for a
+    side that TRIM_MAX_OFFSET does not reach."""
+    direction = -1.0 if at_zero > target else 1.0
+    step, inner = 0.125, 0.0
+    while step <= TRIM_MAX_OFFSET:
+        offset = direction * step
+        tried[offset] = rate_at(offset)
+        if (tried[offset] <= target) == (direction < 0):
+            return (offset, inner) if direction < 0 else (inner, offset)
+        inner, step = offset, step * 2
+    return (None, inner) if direction < 0 else (inner, None)
+
+
+def _best(tried: dict[float, float], target: float) -> tuple[float, float]:
+    """The tried (offset, rate) closest to the target in ratio; ties go to the smallest offset."""
+    return min(tried.items(), key=lambda item: (abs(math.log(max(item[1], 1e-9) / target)), abs(item[0])))
+
+
+def _close(rate: float, target: float) -> bool:
+    return abs(rate / target - 1) <= TRIM_TOLERANCE
+
+
+def validation_probe(data: str, sample_rate: int, hop_length: int, *, crops: int = 32, seconds: float = 4.0,
+                     exclude_soundfont: str | None = None, batch_size: int = 4) -> list[Tensor]:
+    """Fixed crops of a data spec's validation split, thinned evenly to `crops`, as (B, 1, S) batches:
+    the audio a rate is measured on (training uses its validation loader's crops the same way)."""
+    from snn_codec.data.datasets import AudioCropDataset, dataset_files
+
+    if not (1 <= crops <= 10_000 and 0 < seconds <= 600):
+        raise CodecError(f"the probe needs 1..10000 crops of 0..600 s, got {crops} of {seconds} s")
+    samples = max(1, round(seconds * sample_rate / hop_length)) * hop_length
+    dataset = AudioCropDataset(dataset_files(data, "validation", exclude_soundfont=exclude_soundfont),
+                               sample_rate, samples, random_crops=False)
+    picks = np.linspace(0, len(dataset) - 1, min(crops, len(dataset))).round().astype(int)
+    audio = torch.stack([dataset[int(i)] for i in np.unique(picks)])
+    return list(audio.split(batch_size))
+
+
+@torch.no_grad()
+def probe_log_mel_db(codec: Codec, probe: Sequence[Tensor]) -> float:
+    """Mean log-mel distance (dB) of the probe's crops through the whole codec in eval mode."""
+    from snn_codec.eval.metrics import log_mel_distance
+
+    codec.eval()
+    distances = [log_mel_distance(reference[0], estimate[0], codec.config.sample_rate)
+                 for batch in probe for reference, estimate in zip(batch, codec(batch).audio)]
+    return float(np.mean(distances))
+
+
+@dataclass(frozen=True)
+class Retarget:
+    """What `retarget` did: the trim, and the probe's log-mel distance before and after it."""
+
+    trim: Trim
+    log_mel_db_before: float
+    log_mel_db_after: float
+
+
+def retarget(model: str, data: str, target_kbps: float, out: str | Path, *, crops: int = 32, seconds: float = 4.0,
+             exclude_soundfont: str | None = None) -> Retarget:
+    """A trained spiking model trimmed to code `data`'s validation audio at `target_kbps`, written to `out`
+    (.safetensors and .yaml). No training: only the firing thresholds move, so small moves cost little
+    quality and large ones more (the decoder never saw the new event statistics)."""
+    from snn_codec.model_io import load_model, save_model
+
+    if not 0 < target_kbps < 1e4:
+        raise CodecError(f"--target-kbps must be a positive bitrate in kbps, got {target_kbps}")
+    codec = load_model(model)
+    if not isinstance(codec.bottleneck, SpikingBottleneck):
+        raise CodecError(f"{model}: a {codec.config.bottleneck['kind']} model's rate is set by its codebooks; "
+                         "only spiking models can be retargeted")
+    probe = validation_probe(data, codec.config.sample_rate, codec.config.hop_length, crops=crops, seconds=seconds,
+                             exclude_soundfont=exclude_soundfont)
+    before = probe_log_mel_db(codec, probe)
+    trim = trim_rate(codec, probe, target_kbps)
+    after = probe_log_mel_db(codec, probe)
+    codec.config = replace(codec.config, name=Path(out).with_suffix("").name)
+    save_model(codec.eval(), out)
+    return Retarget(trim, before, after)
