@@ -132,9 +132,11 @@ def summarize(rows: list[dict], points: dict[str, dict]) -> list[dict]:
 
 
 def controller_accuracy(run_dir: Path, target: float | None) -> dict:
-    """The last validation's coded rate and its error against the target, from the run's metrics."""
+    """From the run's metrics: the last validation's coded rate and its error against the target, the rate
+    before the trim that ends training, and the held-out soundfont's rate (not controlled)."""
     metrics = json.loads((run_dir / "metrics.json").read_text())
-    out = {"val_kbps": metrics.get("val/payload_kbps"), "val_unseen_kbps": metrics.get("val_unseen/payload_kbps")}
+    out = {"val_kbps": metrics.get("val/payload_kbps"), "before_trim_kbps": metrics.get("trim/kbps_before"),
+           "val_unseen_kbps": metrics.get("val_unseen/payload_kbps")}
     if target and out["val_kbps"]:
         out["rate_error_pct"] = 100 * (out["val_kbps"] / target - 1)
     return out
@@ -163,7 +165,10 @@ def plot(summary: list[dict]) -> Path:
     controlled = [r for r in summary if r.get("target_kbps") and r.get("val_kbps")]
     for family in dict.fromkeys(r["family"] for r in controlled):
         rows = [r for r in controlled if r["family"] == family]
-        ax.plot([r["target_kbps"] for r in rows], [r["val_kbps"] for r in rows], "o", label=family)
+        line, = ax.plot([r["target_kbps"] for r in rows], [r["val_kbps"] for r in rows], "o", label=family)
+        trimmed = [r for r in rows if r.get("before_trim_kbps")]
+        ax.plot([r["target_kbps"] for r in trimmed], [r["before_trim_kbps"] for r in trimmed], "x",
+                color=line.get_color(), label=f"{family}, before the last trim")
     if controlled:
         span = np.linspace(0.8 * min(r["target_kbps"] for r in controlled),
                            1.1 * max(r["target_kbps"] for r in controlled), 2)
@@ -220,7 +225,7 @@ def main() -> None:
                **{c: "" for c in args.classical}}
     rows = evaluate(systems, Path(args.corpus), args.pieces, args.seconds, args.visqol)
     summary = summarize(rows, points)
-    columns = ["system", "family", "target_kbps", "val_kbps", "rate_error_pct"]
+    columns = ["system", "family", "target_kbps", "val_kbps", "rate_error_pct", "before_trim_kbps", "val_unseen_kbps"]
     for name in SETS.values():
         columns += [f"kbps ({name})", f"log_mel_db ({name})", f"si_sdr_db ({name})"]
     markdown = "\n".join([
@@ -230,7 +235,9 @@ def main() -> None:
         "",
         f"Spiking points: {INIT_FROM} fine-tuned {args.steps} steps to each target with the rate controller; "
         f"VQ-VAE baselines: the same encoder and decoder, {args.steps} steps. `val_kbps` is the coded rate of "
-        "the last validation (training soundfonts), which the controller steers. Then, on "
+        "the last validation (training soundfonts), which the controller steers; `before_trim_kbps` is that "
+        "rate before the threshold trim that ends training, `val_unseen_kbps` the held-out soundfont's "
+        "(not controlled). Then, on "
         f"{args.pieces} validation pieces × {args.seconds:g} s per set (training soundfonts; {RESERVED}, never "
         "trained or tuned on): kbps from the bytes written, log-mel distance in dB (lower is better), "
         "SI-SDR in dB.",

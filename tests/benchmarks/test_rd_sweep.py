@@ -42,9 +42,11 @@ def test_a_vq_point_keeps_its_codebooks_and_trains_as_long_from_the_same_start(t
 
 
 def test_controller_accuracy_and_summary(tmp_path):
-    (tmp_path / "metrics.json").write_text(json.dumps({"val/payload_kbps": 1.05, "val_unseen/payload_kbps": 1.2}))
+    (tmp_path / "metrics.json").write_text(json.dumps({"val/payload_kbps": 1.05, "val_unseen/payload_kbps": 1.2,
+                                                       "trim/kbps_before": 1.3}))
     accuracy = rd_sweep.controller_accuracy(tmp_path, 1.0)
     assert accuracy["rate_error_pct"] == pytest.approx(5.0)
+    assert accuracy["before_trim_kbps"] == 1.3 and accuracy["val_unseen_kbps"] == 1.2
     rows = [{"system": "a", "set": name, "kbps": kbps, "log_mel_db": 3.0 + kbps}
             for name in rd_sweep.SETS.values() for kbps in (1.0, 2.0)]
     (summary,) = rd_sweep.summarize(rows, {"a": {"family": "threshold", **accuracy}})
