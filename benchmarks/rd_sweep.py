@@ -1,6 +1,6 @@
 """Rate-distortion sweep: spiking models trained to several bitrates, the VQ-VAE baselines, Opus.
 
-    python benchmarks/rd_sweep.py [--neurons threshold snntorch_leaky] [--rates 0.5 0.75 1 1.5]
+    python benchmarks/rd_sweep.py [--neurons threshold snntorch_leaky] [--rates 0.5 0.75 1 1.5 2]
                                   [--vq piano-vq-0.5k piano-rvq-1.5k piano-rvq-3k] [--models piano-v3 ...]
                                   [--classical opus-6 mp3-8 codec2-3200 ...] [--steps 300] [--jobs 2]
                                   [--runs runs/rd] [--corpus data/piano-multi] [--pieces 8] [--seconds 10]
@@ -186,7 +186,7 @@ def plot(summary: list[dict]) -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--neurons", nargs="*", default=["threshold", "snntorch_leaky"], choices=list(FAMILIES))
-    parser.add_argument("--rates", nargs="*", type=float, default=[0.5, 0.75, 1.0, 1.5])
+    parser.add_argument("--rates", nargs="*", type=float, default=[0.5, 0.75, 1.0, 1.5, 2.0])
     parser.add_argument("--vq", nargs="*", default=["piano-vq-0.5k", "piano-rvq-1.5k", "piano-rvq-3k"])
     parser.add_argument("--models", nargs="*", default=["piano-v3", "piano-v3-3k"],
                         help="trained models shown beside the sweep (names or .safetensors)")

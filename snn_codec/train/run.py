@@ -144,7 +144,8 @@ def run_training(
         enable_model_summary=progress,
     )
     trainer.fit(module, train_loader, validation_loaders, ckpt_path=resume_from)
-    trim = _trim(module, trainer, validation_loaders) if module.rate_controlled and config.train.rate_control.trim else {}
+    trimmed = module.rate_controlled and config.train.rate_control.trim
+    trim = _trim(module, trainer, validation_loaders) if trimmed else {}
     trainer.save_checkpoint(last)
     model_path = run_dir / "model.safetensors"
     if trainer.is_global_zero:  # under DDP every rank gets here; one writes

@@ -53,3 +53,17 @@ def test_controller_accuracy_and_summary(tmp_path):
     for name in rd_sweep.SETS.values():
         assert summary[f"kbps ({name})"] == 1.5 and summary[f"log_mel_db ({name})"] == 4.5
     assert summary["rate_error_pct"] == pytest.approx(5.0) and summary["family"] == "threshold"
+
+
+def test_plot_draws_every_family_and_the_controller_panel(tmp_path, monkeypatch):
+    monkeypatch.setattr(rd_sweep, "RESULTS", tmp_path)
+    sets = {f"{key} ({name})": value for name in rd_sweep.SETS.values()
+            for key, value in (("kbps", 1.0), ("log_mel_db", 4.0))}
+    summary = [
+        {"system": "rd-threshold-1k", "family": "threshold", "target_kbps": 1.0, "val_kbps": 1.0,
+         "before_trim_kbps": 1.04, **sets},
+        {"system": "piano-rvq-1.5k", "family": "VQ-VAE", "target_kbps": None, "val_kbps": 1.45, **sets},
+        {"system": "piano-v3", "family": "shipped", **sets},
+    ]
+    path = rd_sweep.plot(summary)
+    assert path == tmp_path / "rd_sweep.png" and path.stat().st_size > 20_000
