@@ -16,7 +16,7 @@ from snn_codec.config import Config, from_dict, to_dict
 from snn_codec.errors import ConfigError
 from snn_codec.eval.metrics import log_mel_distance, si_sdr
 from snn_codec.train.losses import mel_loss, multi_resolution_stft_loss
-from snn_codec.train.rate import coded_kbps, probe_kbps, trim_rate
+from snn_codec.train.rate import Trim, coded_kbps, probe_kbps, trim_rate
 from snn_codec.train.schedules import learning_rate_factor, rate_control_step, sparsity_weight
 
 # Metric prefixes of the validation loaders, in order: in-domain, then the held-out (unseen) timbre.
@@ -104,12 +104,11 @@ class CodecModule(pl.LightningModule):
             return
         if not self.rate_probe:
             raise ConfigError("train.rate_control needs validation audio to measure the rate on")
-        # every rank measures the same probe with the same weights, so the weights stay the same everywhere
         if control.trim:
-            trim = trim_rate(self.codec, self.rate_probe, control.target_kbps)
+            trim = self.trim_to_target()
             rate, logs = trim.kbps_before, {"train/trim_offset": trim.offset}
         else:
-            rate, logs = probe_kbps(self.codec, self.rate_probe), {}
+            rate, logs = self.trainer.strategy.broadcast(probe_kbps(self.codec, self.rate_probe), src=0), {}
         integral, log_weight = rate_control_step(float(self.rate_integral), rate, control)
         self.rate_integral.fill_(integral)
         self.sparsity_log_weight.fill_(log_weight)
@@ -117,6 +116,19 @@ class CodecModule(pl.LightningModule):
         if self.logger is not None:  # every probe, not only at the logging interval
             logs.update({"train/probe_kbps": rate, "train/sparsity_weight": math.exp(log_weight)})
             self.logger.log_metrics(logs, step=self.global_step)
+
+    def trim_to_target(self) -> Trim:
+        """Trims the firing thresholds so that the probe codes at the target (see `trim_rate`).
+
+        Under DDP every rank measures the same probe, but each keeps BatchNorm statistics of its own
+        batches, so rank 0's trim (its rate and thresholds) is given to all: the weights stay identical.
+        """
+        trim = self.trainer.strategy.broadcast(
+            trim_rate(self.codec, self.rate_probe, self.config.train.rate_control.target_kbps), src=0)
+        bias = self.codec.bottleneck.norm.bias
+        with torch.no_grad():
+            bias.copy_(self.trainer.strategy.broadcast(bias.detach().clone(), src=0))
+        return trim
 
     def validation_step(self, batch: Tensor, batch_idx: int, dataloader_idx: int = 0) -> None:
         sample_rate = self.config.model.sample_rate

@@ -23,7 +23,6 @@ from snn_codec.errors import CodecError
 from snn_codec.eval.plots import plot_training
 from snn_codec.model_io import load_model, save_model
 from snn_codec.train.module import CodecModule
-from snn_codec.train.rate import trim_rate
 
 
 def build_loaders(config: Config, start_step: int = 0) -> tuple[DataLoader, list[DataLoader]]:
@@ -159,8 +158,7 @@ def run_training(
 def _trim(module: CodecModule, trainer: pl.Trainer, validation_loaders: list[DataLoader]) -> dict[str, float]:
     """Trims the trained model's rate on the probe to the target, then validates it again (the metrics of
     the model that ships). Returns what the trim did, for metrics.json."""
-    control = module.config.train.rate_control
-    trim = trim_rate(module.codec, module.rate_probe, control.target_kbps)
+    trim = module.trim_to_target()
     trainer.validate(module, validation_loaders, verbose=False)
     return {"trim/offset": trim.offset, "trim/kbps_before": trim.kbps_before, "trim/kbps_after": trim.kbps_after}
 
