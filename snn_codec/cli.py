@@ -176,6 +176,7 @@ def synth_piano_cmd(args: argparse.Namespace) -> None:
 
 def train_cmd(args: argparse.Namespace) -> None:
     from snn_codec.config import load_config
+    from snn_codec.train.rate import MISSED
     from snn_codec.train.run import run_training, with_overrides
 
     if args.threads:
@@ -191,9 +192,14 @@ def train_cmd(args: argparse.Namespace) -> None:
     )
     metrics = json.loads((run_dir / "metrics.json").read_text())
     if "trim/kbps_after" in metrics:
-        print(f"rate trimmed to the target {config.train.rate_control.target_kbps:g} kbps: "
-              f"{metrics['trim/kbps_before']:.3f} -> {metrics['trim/kbps_after']:.3f} kbps on the validation audio "
-              f"(firing thresholds moved by {-metrics['trim/offset']:+.4f})")
+        target = config.train.rate_control.target_kbps
+        print(f"rate trimmed to the target {target:g} kbps: {metrics['trim/kbps_before']:.3f} -> "
+              f"{metrics['trim/kbps_after']:.3f} kbps on the validation audio (firing thresholds moved by "
+              f"{-metrics['trim/offset']:+.4f})")
+        if abs(metrics["trim/kbps_after"] / target - 1) > MISSED:
+            print(f"snn-codec: warning: the model codes at {metrics['trim/kbps_after']:.3f} kbps, not {target:g}: "
+                  "its events allow no closer rate (at high rates most units fire half the time; more units help)",
+                  file=sys.stderr)
     print(f"model written: {model} (config and checkpoints in {run_dir})")
 
 

@@ -26,6 +26,7 @@ from snn_codec.eval.metrics import bitrate_kbps
 TRIM_TOLERANCE = 0.01  # the trim stops within 1 % of the target
 TRIM_MAX_OFFSET = 8.0  # in units of the normalised input current; no trim moves thresholds further
 TRIM_ITERATIONS = 40
+MISSED = 0.05  # a trim further than this from its target did not reach it (the events allow no closer rate)
 
 
 def coded_kbps(events: Sequence[np.ndarray], alphabet_size: int, frame_rate: float) -> float:
@@ -61,6 +62,10 @@ class Trim:
     def error(self) -> float:
         """Relative error of the trimmed rate against the target."""
         return self.kbps_after / self.target_kbps - 1
+
+    @property
+    def missed(self) -> bool:
+        return abs(self.error) > MISSED
 
 
 @torch.no_grad()
@@ -183,6 +188,10 @@ def retarget(model: str, data: str, target_kbps: float, out: str | Path, *, crop
                              exclude_soundfont=exclude_soundfont)
     before = probe_log_mel_db(codec, probe)
     trim = trim_rate(codec, probe, target_kbps)
+    if trim.missed:
+        raise CodecError(f"{model} codes at {trim.kbps_before:.3f} kbps; moving its thresholds gets no closer to "
+                         f"{target_kbps:g} kbps than {trim.kbps_after:.3f} ({trim.error:+.0%}), so nothing was written. "
+                         "Train to that rate instead (snn-codec train --target-kbps).")
     after = probe_log_mel_db(codec, probe)
     codec.config = replace(codec.config, name=Path(out).with_suffix("").name)
     save_model(codec.eval(), out)

@@ -99,6 +99,8 @@ def test_retarget_command_writes_a_model_that_codes_at_the_asked_rate(tmp_path, 
     assert main(["retarget", str(vq), str(tmp_path / "vq2"), "--target-kbps", "1", "--data", str(data)]) == 1
     assert "codebooks" in capsys.readouterr().err
     assert main(["retarget", str(model), str(tmp_path / "x"), "--target-kbps", "-1", "--data", str(data)]) == 1
+    assert main(["retarget", str(model), str(tmp_path / "x"), "--target-kbps", "500", "--data", str(data)]) == 1
+    assert "nothing was written" in capsys.readouterr().err  # out of reach: no model that misses the target
     assert main(["retarget", str(model), str(tmp_path / "x"), "--target-kbps", "1", "--data", str(data),
                  "--crops", "0"]) == 1
     assert not (tmp_path / "x.safetensors").exists() and not (tmp_path / "vq2.safetensors").exists()

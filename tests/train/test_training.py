@@ -277,3 +277,20 @@ def test_command_line_overrides_are_saved_in_the_config(tmp_path, tiny_config, c
     save_config(config, tmp_path / "tiny.yaml")
     assert main(["train", "--config", str(tmp_path / "tiny.yaml"), "--target-kbps", "-2"]) == 1
     assert "--target-kbps must be a positive bitrate" in capsys.readouterr().err
+
+
+def test_the_train_command_warns_when_the_trim_cannot_reach_the_target(tmp_path, tiny_config, make_audio, capsys):
+    from snn_codec.cli import main
+    from snn_codec.config import save_config
+
+    data_dir = tmp_path / "audio"
+    data_dir.mkdir()
+    sf.write(data_dir / "clip.wav", make_audio(1.0, 8000)[0], 8000)
+    save_config(tiny_run_config(tiny_config, data_dir, steps=1), tmp_path / "tiny.yaml")
+    run_dir = tmp_path / "run"
+    assert main(["train", "--config", str(tmp_path / "tiny.yaml"), "--run-dir", str(run_dir),
+                 "--target-kbps", "1000"]) == 0
+    out, err = capsys.readouterr()
+    assert "rate trimmed to the target 1000 kbps" in out and "model written" in out
+    assert "warning: the model codes at" in err and "not 1000" in err
+    assert (run_dir / "model.safetensors").is_file()  # the trained model is kept: training cost time
