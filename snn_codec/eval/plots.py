@@ -87,8 +87,9 @@ def read_training_logs(run_dir: str | os.PathLike) -> dict[str, list[tuple[int, 
 
 
 def plot_training(run_dir: str | os.PathLike, target_kbps: float = 0.0) -> Path:
-    """Writes RUN/training.png: losses; bitrate (with the target) and firing rate; the sparsity weight;
-    validation log-mel distance for the training soundfonts and the held-out one."""
+    """Writes RUN/training.png: losses; bitrate (with the target) and firing rate; the sparsity weight and
+    the rate controller's threshold trims; validation log-mel distance for the training soundfonts and the
+    held-out one."""
     plt = pyplot()
 
     logs = read_training_logs(run_dir)
@@ -97,6 +98,8 @@ def plot_training(run_dir: str | os.PathLike, target_kbps: float = 0.0) -> Path:
         ("bitrate (kbps)", ["train/model_kbps", "train/probe_kbps", "val/payload_kbps", "val_unseen/payload_kbps"],
          False),
         ("sparsity weight", ["train/sparsity_weight"], True),
+        *([("threshold trim (offset added to the input current)", ["train/trim_offset"], False)]
+          if logs.get("train/trim_offset") else []),
         ("firing rate", ["train/firing_rate", "val/firing_rate", "val_unseen/firing_rate"], False),
         ("validation log-mel distance (dB)", ["val/log_mel_db", "val_unseen/log_mel_db"], False),
     ]
@@ -105,7 +108,8 @@ def plot_training(run_dir: str | os.PathLike, target_kbps: float = 0.0) -> Path:
         for key in keys:
             if logs.get(key):
                 steps, values = zip(*logs[key])
-                ax.plot(steps, values, marker="." if key.startswith("val") or key == "train/probe_kbps" else None, label=key)
+                marked = key.startswith("val") or key in ("train/probe_kbps", "train/trim_offset")
+                ax.plot(steps, values, marker="." if marked else None, label=key)
         if title.startswith("bitrate") and target_kbps > 0:
             ax.axhline(target_kbps, color="black", ls="--", lw=0.8, label=f"target {target_kbps:g}")
             ax.axhspan(0.95 * target_kbps, 1.05 * target_kbps, color="grey", alpha=0.15)
