@@ -7,6 +7,7 @@ files, and the bytes written never depend on how the input was read. The CLI is 
 from __future__ import annotations
 
 import contextlib
+import copy
 import io
 import os
 from collections.abc import Callable, Iterator
@@ -34,6 +35,7 @@ from snn_codec.model_io import DEFAULT_MODEL, load_model, shipped_models
 from snn_codec.streaming import (
     AudioSink,
     AudioSource,
+    exact_length,
     mono_blocks,
     output_format,
     resample_stream,
@@ -41,6 +43,8 @@ from snn_codec.streaming import (
 )
 
 MAX_FRAME_SLACK = 2  # frames a header may declare beyond what its length needs (older rounding rules)
+TARGET_MEASURE_S = 600.0  # a target bitrate is set on (at most) the first 10 minutes of the audio
+TARGET_TOLERANCE = 0.05  # a target bitrate the thresholds cannot reach within 5 % is an error
 
 
 @dataclass(frozen=True)
@@ -120,33 +124,89 @@ def _windows_bar(items: Iterator, windows: int, label: str, progress: bool) -> I
     return tqdm(items, total=windows, desc=label, unit="window", disable=not progress or windows < 2, leave=False)
 
 
-def compress_to(source: AudioSource, out: BinaryIO, codec: Codec, coder: str = "auto", progress: bool = False) -> int:
-    """Encodes `source` into `out` as a .snnc v2 stream, chunk by chunk. Returns the bytes written."""
+def compress_to(source: AudioSource, out: BinaryIO, codec: Codec, coder: str = "auto", progress: bool = False,
+                target_kbps: float | None = None) -> int:
+    """Encodes `source` into `out` as a .snnc v2 stream, chunk by chunk. Returns the bytes written.
+
+    With `target_kbps`, the events come from a copy of the model whose firing thresholds are moved so
+    that the file comes out at that bitrate (see `encoder_for_rate`); the file names the model itself, and
+    decodes with it.
+    """
     info, rate = source.info, codec.config.sample_rate
     model_samples = resampled_length(info.num_samples, info.sample_rate, rate)
-    num_frames = codec.num_frames(model_samples)
+    encoder = codec if target_kbps is None else encoder_for_rate(source, codec, target_kbps, coder, progress)
+    writer = _writer(out, codec, coder, info.sample_rate, info.num_samples, info.channels)
+    mono = resample_stream(mono_blocks(source.blocks()), info.sample_rate, rate, model_samples)
+    windows = -(-codec.num_frames(model_samples) // codec.window_frames)
+    for events in _windows_bar(encoder.encode_stream(mono, model_samples), windows, "encode", progress):
+        writer.write_events(events)
+    writer.close()
+    return writer.bytes_written
+
+
+def _writer(out: BinaryIO, codec: Codec, coder: str, sample_rate: int, num_samples: int,
+            channels: int) -> ContainerWriter:
+    """A container writer for `num_samples` at `sample_rate` coded by `codec`, its header written."""
     bottleneck = codec.bottleneck
     choices = coders_for(bottleneck.stores_indices)
     coders = list(choices.values()) if coder == "auto" else [coder_by_name(coder, bottleneck.stores_indices)]
     header = Header(
-        sample_rate=info.sample_rate,
-        num_samples=info.num_samples,
-        channels=info.channels,
+        sample_rate=sample_rate,
+        num_samples=num_samples,
+        channels=channels,
         model_id=codec.config.name,
         weight_hash=codec.weight_hash(),
         coder_id=AUTO if coder == "auto" else coders[0].coder_id,
         num_units=codec.units,
-        num_frames=num_frames,
+        num_frames=codec.num_frames(resampled_length(num_samples, sample_rate, codec.config.sample_rate)),
     )
     stream = StreamHeader(header, chunk_frames_for(codec.units, codec.window_frames))
     alphabet_size = bottleneck.alphabet_size if bottleneck.stores_indices else None
-    writer = ContainerWriter(out, stream, coders, alphabet_size)
-    mono = resample_stream(mono_blocks(source.blocks()), info.sample_rate, rate, model_samples)
-    windows = -(-num_frames // codec.window_frames)
-    for events in _windows_bar(codec.encode_stream(mono, model_samples), windows, "encode", progress):
-        writer.write_events(events)
-    writer.close()
-    return writer.bytes_written
+    return ContainerWriter(out, stream, coders, alphabet_size)
+
+
+def encoder_for_rate(source: AudioSource, codec: Codec, target_kbps: float, coder: str = "auto",
+                     progress: bool = False) -> Codec:
+    """A copy of `codec` whose firing thresholds are moved (one offset for all units, see
+    `snn_codec.rate.bisect_offset`) so that `source` compresses to `target_kbps` within 1 %.
+
+    The rate is measured from the bytes of the file itself, or of its first TARGET_MEASURE_S seconds coded
+    as a file of their own (their chunks' rate, plus the header spread over the whole length). The
+    encoder runs once over that audio; each bisection step reruns only the bottleneck and the coders. Only the encoder's events change, so the original model
+    decodes them. A target the thresholds cannot reach is an error.
+    """
+    from snn_codec.rate import bisect_offset
+
+    if not 0 < target_kbps < 1e4:
+        raise CodecError(f"the target bitrate must be a positive number of kbps, got {target_kbps}")
+    if codec.bottleneck.stores_indices:
+        raise CodecError(f"{codec.config.name}: a VQ model's bitrate is set by its codebooks; a target bitrate "
+                         "needs a spiking model")
+    info, rate = source.info, codec.config.sample_rate
+    samples = min(info.num_samples, round(TARGET_MEASURE_S * info.sample_rate))
+    model_samples = resampled_length(samples, info.sample_rate, rate)
+    blocks = exact_length(mono_blocks(source.blocks()), samples)
+    encoder = copy.deepcopy(codec).eval()
+    windows = -(-encoder.num_frames(model_samples) // encoder.window_frames)
+    latents = list(_windows_bar(encoder.latent_stream(resample_stream(blocks, info.sample_rate, rate, model_samples),
+                                                      model_samples), windows, "measure", progress))
+    measured_s, total_s = samples / info.sample_rate, info.duration_s
+
+    def kbps() -> float:
+        """The whole file's bitrate: the measured audio's chunks, scaled to the file's length, and the header."""
+        writer = _writer(io.BytesIO(), codec, coder, info.sample_rate, samples, info.channels)
+        header = writer.bytes_written
+        for events in encoder.events_from_latents(latents):
+            writer.write_events(events)
+        writer.close()
+        return bitrate_kbps(writer.bytes_written - header, measured_s) + bitrate_kbps(header, total_s)
+
+    trim = bisect_offset(encoder, kbps, target_kbps)
+    if abs(trim.error) > TARGET_TOLERANCE:
+        raise CodecError(f"{codec.config.name} codes this audio at {trim.kbps_before:.3f} kbps; moving its "
+                         f"thresholds gets no closer to {target_kbps:g} kbps than {trim.kbps_after:.3f} "
+                         f"({trim.error:+.0%})")
+    return encoder
 
 
 def compress(
@@ -155,6 +215,7 @@ def compress(
     model: Codec | str | None = None,
     coder: str = "auto",
     progress: bool = False,
+    target_kbps: float | None = None,
 ) -> bytes:
     """Compresses audio to the bytes of a .snnc file.
 
@@ -165,22 +226,24 @@ def compress(
         coder: event coder name (an index coder for VQ models), or "auto" for the smallest payload of each
             chunk.
         progress: show a progress bar on long inputs.
+        target_kbps: the bitrate of the file, set by moving the spiking model's firing thresholds for this
+            audio (see `encoder_for_rate`); None keeps the model's own rate.
 
     Returns:
         The .snnc file. Stereo input is downmixed to mono; decoding upmixes it back to as many channels.
     """
     source = _source(audio, sample_rate)
     out = io.BytesIO()
-    compress_to(source, out, _model(model), coder, progress)
+    compress_to(source, out, _model(model), coder, progress, target_kbps)
     return out.getvalue()
 
 
 def compress_file(input_path, output_path, model: Codec | str | None = None, coder: str = "auto",
-                  progress: bool = False) -> None:
+                  progress: bool = False, target_kbps: float | None = None) -> None:
     """Compresses an audio file into a .snnc file, streaming; the output appears only when complete."""
     source, codec = AudioSource(input_path), _model(model)
     with atomic_output(output_path) as tmp, open(tmp, "wb") as out:
-        compress_to(source, out, codec, coder, progress)
+        compress_to(source, out, codec, coder, progress, target_kbps)
 
 
 def _model_for(header: Header, model: Codec | str | None) -> Codec:

@@ -56,10 +56,12 @@ def compress_cmd(args: argparse.Namespace) -> None:
                 print(f"note: {job.input}: downmixing {source.info.channels} channels to mono (decoding "
                       f"restores {source.info.channels} identical channels)", file=sys.stderr)
             if job.output == STDIO:
-                size = api.compress_to(source, sys.stdout.buffer, codec, args.coder, progress=True)
+                size = api.compress_to(source, sys.stdout.buffer, codec, args.coder, progress=True,
+                                       target_kbps=args.kbps)
                 sys.stdout.buffer.flush()
             else:
-                api.compress_file(path, job.output, model=codec, coder=args.coder, progress=True)
+                api.compress_file(path, job.output, model=codec, coder=args.coder, progress=True,
+                                  target_kbps=args.kbps)
                 size = Path(job.output).stat().st_size
         kbps = size * 8 / source.info.duration_s / 1000
         _status(f"{job.output}: {size} bytes, {source.info.duration_s:.2f} s, {kbps:.3f} kbps", to_stdout)
@@ -176,7 +178,7 @@ def synth_piano_cmd(args: argparse.Namespace) -> None:
 
 def train_cmd(args: argparse.Namespace) -> None:
     from snn_codec.config import load_config
-    from snn_codec.train.rate import MISSED
+    from snn_codec.rate import MISSED
     from snn_codec.train.run import run_training, with_overrides
 
     if args.threads:
@@ -204,7 +206,7 @@ def train_cmd(args: argparse.Namespace) -> None:
 
 
 def retarget_cmd(args: argparse.Namespace) -> None:
-    from snn_codec.train.rate import retarget
+    from snn_codec.rate import retarget
 
     out = Path(args.output)
     if out.with_suffix(".safetensors").exists() and not args.force:
@@ -267,6 +269,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default=None, help="shipped model name or .safetensors path (default piano-v3)")
     p.add_argument("--coder", default="auto", help="event coder: auto (smallest per chunk), dense, sparse, entropy; "
                    "for VQ models index-fixed, index-entropy")
+    p.add_argument("--kbps", type=float, default=None,
+                   help="bitrate of each file: moves the model's firing thresholds for that audio (spiking models)")
     p.add_argument("--force", action="store_true", help="overwrite existing outputs")
     p.set_defaults(command=compress_cmd)
 

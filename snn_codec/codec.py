@@ -101,25 +101,39 @@ class Codec(nn.Module):
         return math.ceil(num_samples / self.hop_length)
 
     @torch.inference_mode()
-    def encode_stream(self, blocks: Iterable[np.ndarray], num_samples: int) -> Iterator[np.ndarray]:
-        """Mono float32 blocks at the model's rate, `num_samples` in all -> events (N, frames) per window
-        (bool spikes, or int64 codebook indices of a VQ model).
+    def latent_stream(self, blocks: Iterable[np.ndarray], num_samples: int) -> Iterator[Tensor]:
+        """Mono float32 blocks at the model's rate, `num_samples` in all -> the encoder's latent
+        (1, latent_dim, frames) of each window, its context cut off.
 
-        Each window sees the same samples (context included) whatever the block sizes, and the bottleneck
-        state is carried from window to window, so the events equal those of a single pass.
+        Each window sees the same samples (context included) whatever the block sizes.
         """
         hop, total = self.hop_length, self.num_frames(num_samples)
         audio = _Buffer(blocks, num_samples, (), np.float32)
-        state = None
         for w in windows(total, self.encoder.context_frames, self.window_frames):
             segment = np.zeros((w.hi - w.lo) * hop, dtype=np.float32)
             available = audio.get(w.lo * hop, min(w.hi * hop, num_samples))
             segment[: available.shape[-1]] = available
             latent = self.encoder(torch.from_numpy(segment).view(1, 1, -1))
-            out = self.bottleneck(latent[..., w.start - w.lo : w.stop - w.lo], state)
+            yield latent[..., w.start - w.lo : w.stop - w.lo]
+            audio.drop_before(max(0, w.stop - self.encoder.context_frames) * hop)
+
+    @torch.inference_mode()
+    def events_from_latents(self, latents: Iterable[Tensor]) -> Iterator[np.ndarray]:
+        """Latent windows (1, latent_dim, frames) in order -> events (N, frames) per window, the bottleneck
+        state carried from window to window."""
+        state = None
+        for latent in latents:
+            out = self.bottleneck(latent, state)
             state = out.state
             yield out.events[0].numpy()
-            audio.drop_before(max(0, w.stop - self.encoder.context_frames) * hop)
+
+    def encode_stream(self, blocks: Iterable[np.ndarray], num_samples: int) -> Iterator[np.ndarray]:
+        """Mono float32 blocks at the model's rate, `num_samples` in all -> events (N, frames) per window
+        (bool spikes, or int64 codebook indices of a VQ model).
+
+        The events equal those of a single pass, whatever the block sizes (see `latent_stream`).
+        """
+        return self.events_from_latents(self.latent_stream(blocks, num_samples))
 
     @torch.inference_mode()
     def decode_stream(

@@ -74,7 +74,7 @@ class RateControlConfig:
 
     Every `probe_every` steps the encoder codes the in-domain validation crops in eval mode (the probe).
     With `trim` (the default), the firing thresholds then move by one shared offset so that the probe codes
-    at the target (snn_codec/train/rate.py), and again when training ends: the rate is on target at every
+    at the target (snn_codec/rate.py), and again when training ends: the rate is on target at every
     probe, and what the next probe measures is how far the steps in between moved it. The sparsity weight
     follows that measured rate: log(weight) moves by `gain` * log(rate / target) per probe, plus
     `proportional` * log(rate / target) (a damping term, for runs without the trim). It starts at

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from snn_codec.codec import Codec
-from snn_codec.train.rate import TRIM_MAX_OFFSET, TRIM_TOLERANCE, probe_kbps, trim_rate
+from snn_codec.rate import TRIM_MAX_OFFSET, TRIM_TOLERANCE, probe_kbps, trim_rate
 
 
 @pytest.fixture
@@ -72,7 +72,7 @@ def test_retarget_command_writes_a_model_that_codes_at_the_asked_rate(tmp_path, 
 
     from snn_codec.cli import main
     from snn_codec.model_io import load_model, save_model
-    from snn_codec.train.rate import validation_probe
+    from snn_codec.rate import validation_probe
 
     data = tmp_path / "audio"
     data.mkdir()
@@ -104,3 +104,64 @@ def test_retarget_command_writes_a_model_that_codes_at_the_asked_rate(tmp_path, 
     assert main(["retarget", str(model), str(tmp_path / "x"), "--target-kbps", "1", "--data", str(data),
                  "--crops", "0"]) == 1
     assert not (tmp_path / "x.safetensors").exists() and not (tmp_path / "vq2.safetensors").exists()
+
+
+@pytest.fixture
+def sparse_model(tmp_path, tiny_config, probe):
+    from snn_codec.model_io import save_model
+
+    return save_model(sparse_codec(tiny_config, probe), tmp_path / "sparse.safetensors")
+
+
+@pytest.mark.parametrize("factor", [0.7, 1.3])
+def test_compress_to_a_target_bitrate_codes_the_file_at_it(sparse_model, tiny_config, make_audio, factor):
+    from snn_codec import api
+    from snn_codec.model_io import load_model
+
+    audio, rate = make_audio(8.0, tiny_config.sample_rate, seed=11), tiny_config.sample_rate
+    own = len(api.compress(audio, rate, model=sparse_model)) * 8 / 8.0 / 1000
+    data = api.compress(audio, rate, model=sparse_model, target_kbps=factor * own)
+    kbps = len(data) * 8 / 8.0 / 1000  # the whole file, header included
+    assert kbps == pytest.approx(factor * own, rel=0.015)
+    decoded = api.decompress(data, model=sparse_model)  # the file names the model itself, which decodes it
+    assert decoded.samples.shape[-1] == audio.shape[-1]
+    assert api.inspect(data).header.weight_hash == load_model(sparse_model).weight_hash()
+
+
+def test_a_target_bitrate_is_measured_on_the_start_of_long_audio(sparse_model, tiny_config, make_audio,
+                                                                  monkeypatch):
+    from snn_codec import api
+
+    monkeypatch.setattr(api, "TARGET_MEASURE_S", 3.0)
+    # chunks of 1 s, so that the first 3 s are chunked as they are in the file (long files: 30 s chunks)
+    monkeypatch.setattr(api, "chunk_frames_for", lambda units, window: tiny_config.frame_rate)
+    rate = tiny_config.sample_rate
+    audio = np.tile(make_audio(3.0, rate, seed=12), 3)  # 9 s: the first 3 s are like the rest
+    own = len(api.compress(audio, rate, model=sparse_model)) * 8 / 9.0 / 1000
+    measured = []
+    original = api.bitrate_kbps
+    monkeypatch.setattr(api, "bitrate_kbps", lambda size, seconds: measured.append(seconds) or original(size, seconds))
+    kbps = len(api.compress(audio, rate, model=sparse_model, target_kbps=0.7 * own)) * 8 / 9.0 / 1000
+    assert set(measured) == {3.0, 9.0}  # chunks of the first 3 s, the header over the whole 9 s
+    assert kbps == pytest.approx(0.7 * own, rel=0.03)
+
+
+def test_a_target_bitrate_out_of_reach_or_absurd_or_for_vq_is_refused(sparse_model, tiny_vq_codec, tiny_config,
+                                                                      make_audio, tmp_path):
+    import soundfile as sf
+
+    from snn_codec import api
+    from snn_codec.cli import main
+    from snn_codec.errors import CodecError
+
+    audio, rate = make_audio(4.0, tiny_config.sample_rate, seed=13), tiny_config.sample_rate
+    for target in (500.0, 0.0, -1.0, float("nan")):
+        with pytest.raises(CodecError):
+            api.compress(audio, rate, model=sparse_model, target_kbps=target)
+    with pytest.raises(CodecError, match="codebooks"):
+        api.compress(audio, rate, model=tiny_vq_codec, target_kbps=1.0)
+    wav = tmp_path / "in.wav"
+    sf.write(wav, audio[0], rate)
+    assert main(["compress", str(wav), str(tmp_path / "out.snnc"), "--model", str(sparse_model),
+                 "--kbps", "500"]) == 1
+    assert not (tmp_path / "out.snnc").exists()  # no half-written or off-target file

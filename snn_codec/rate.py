@@ -9,7 +9,7 @@ one shared offset (found by bisection) so that the probe codes at the target.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -73,42 +73,56 @@ def trim_rate(codec: Codec, probe: Sequence[Tensor], target_kbps: float) -> Trim
     """Shifts the bottleneck's input current by one offset for all units so that `probe` codes at
     `target_kbps` (within TRIM_TOLERANCE where the events allow).
 
-    A larger current makes every neuron fire at least as often, so the rate grows with the offset and
-    bisection finds it. The offset goes into the BatchNorm's bias: the model keeps its shape and format,
-    and everything that reads the bias (NIR export included) sees the trimmed thresholds. The encoder runs
-    once; each bisection step reruns only the bottleneck. Returns the offset and the rates before and
-    after; an offset that would pass TRIM_MAX_OFFSET stops at the closest rate it reached.
+    The offset goes into the BatchNorm's bias: the model keeps its shape and format, and everything that
+    reads the bias (NIR export included) sees the trimmed thresholds. The encoder runs once; each
+    bisection step reruns only the bottleneck. Returns the offset and the rates before and after.
     """
-    bias = codec.bottleneck.norm.bias
     training = codec.training
     codec.eval()
     try:
-        device = bias.device
+        device = codec.bottleneck.norm.bias.device
         latents = [codec.encoder(batch.to(device)) for batch in probe]
-        original = bias.detach().clone()
         alphabet, frame_rate = codec.bottleneck.alphabet_size, codec.config.frame_rate
 
-        def rate_at(offset: float) -> float:
-            bias.copy_(original + offset)
+        def rate_at() -> float:
             events = [row.numpy() for latent in latents for row in codec.bottleneck(latent).events.cpu()]
             return coded_kbps(events, alphabet, frame_rate)
 
-        before = rate_at(0.0)
-        tried = {0.0: before}
-        low, high = _bracket(rate_at, target_kbps, before, tried)
-        for _ in range(TRIM_ITERATIONS):
-            if low is None or high is None or _close(_best(tried, target_kbps)[1], target_kbps):
-                break
-            middle = (low + high) / 2
-            tried[middle] = rate_at(middle)
-            if tried[middle] > target_kbps:
-                high = middle
-            else:
-                low = middle
-        offset, after = _best(tried, target_kbps)
-        bias.copy_(original + offset)
+        return bisect_offset(codec, rate_at, target_kbps)
     finally:
         codec.train(training)
+
+
+@torch.no_grad()
+def bisect_offset(codec: Codec, rate_at: Callable[[], float], target_kbps: float) -> Trim:
+    """Finds the offset of the bottleneck's input current (added to its BatchNorm bias) at which
+    `rate_at()`, measured with the codec as it is, gives `target_kbps`; leaves the codec at that offset.
+
+    A larger current makes every neuron fire at least as often, so while most units fire less than half
+    the time the rate grows with the offset and bisection finds it (within TRIM_TOLERANCE). An offset
+    that would pass TRIM_MAX_OFFSET stops at the closest rate it reached.
+    """
+    bias = codec.bottleneck.norm.bias
+    original = bias.detach().clone()
+
+    def measured(offset: float) -> float:
+        bias.copy_(original + offset)
+        return rate_at()
+
+    before = measured(0.0)
+    tried = {0.0: before}
+    low, high = _bracket(measured, target_kbps, before, tried)
+    for _ in range(TRIM_ITERATIONS):
+        if low is None or high is None or _close(_best(tried, target_kbps)[1], target_kbps):
+            break
+        middle = (low + high) / 2
+        tried[middle] = measured(middle)
+        if tried[middle] > target_kbps:
+            high = middle
+        else:
+            low = middle
+    offset, after = _best(tried, target_kbps)
+    bias.copy_(original + offset)
     return Trim(offset=offset, kbps_before=before, kbps_after=after, target_kbps=target_kbps)
 
 
