@@ -39,6 +39,7 @@ bench: install
 	bash benchmarks/setup.sh
 	$(BIN)/snn-codec data synth-piano --out data/piano-multi --pieces 300
 	$(BIN)/python benchmarks/rd_sweep.py
+	$(BIN)/python benchmarks/target_bitrate.py
 	$(BIN)/python benchmarks/run.py $(foreach m,$(VQ_BASELINES),--model runs/rd/$(m)/model.safetensors)
 
 clean:
