@@ -54,3 +54,12 @@ def write_results(name: str, payload: dict, markdown: str) -> Path:
     path = RESULTS / f"{name}.md"
     path.write_text(markdown)
     return path
+
+
+def publish(name: str, title: str, intro: str, table: str, payload: dict) -> str:
+    """Writes results/NAME.md (title, the command that ran, `intro`, `table`) and NAME.json (`payload` and
+    the machine), prints the markdown and returns it."""
+    markdown = "\n".join([f"# {title}", "", command_line(), "", intro, "", table, ""])
+    print(markdown)
+    write_results(name, {"machine": machine(), **payload}, markdown)
+    return markdown

@@ -36,7 +36,7 @@ import numpy as np
 from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import RESULTS, command_line, machine, markdown_table, write_results  # noqa: E402
+from common import RESULTS, markdown_table, publish  # noqa: E402
 from unseen_timbre import RESERVED, round_trip, timbre_sets  # noqa: E402
 
 from snn_codec.audio import load_audio, to_mono  # noqa: E402
@@ -228,11 +228,8 @@ def main() -> None:
     columns = ["system", "family", "target_kbps", "val_kbps", "rate_error_pct", "before_trim_kbps", "val_unseen_kbps"]
     for name in SETS.values():
         columns += [f"kbps ({name})", f"log_mel_db ({name})", f"si_sdr_db ({name})"]
-    markdown = "\n".join([
-        "# Rate-distortion sweep",
-        "",
-        command_line(),
-        "",
+    publish(
+        "rd_sweep", "Rate-distortion sweep",
         f"Spiking points: {INIT_FROM} fine-tuned {args.steps} steps to each target with the rate controller; "
         f"VQ-VAE baselines: the same encoder and decoder, {args.steps} steps. `val_kbps` is the coded rate of "
         "the last validation (training soundfonts), which the controller steers; `before_trim_kbps` is that "
@@ -241,13 +238,9 @@ def main() -> None:
         f"{args.pieces} validation pieces × {args.seconds:g} s per set (training soundfonts; {RESERVED}, never "
         "trained or tuned on): kbps from the bytes written, log-mel distance in dB (lower is better), "
         "SI-SDR in dB.",
-        "",
         markdown_table(summary, columns),
-        "",
-    ])
-    print(markdown)
-    write_results("rd_sweep", {"machine": machine(), "args": vars(args), "summary": summary, "clips": rows},
-                  markdown)
+        {"args": vars(args), "summary": summary, "clips": rows},
+    )
     print(f"plot: {plot(summary)}")
 
 

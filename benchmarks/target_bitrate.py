@@ -20,7 +20,7 @@ import numpy as np
 from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import RESULTS, command_line, machine, markdown_table, write_results  # noqa: E402
+from common import RESULTS, markdown_table, publish  # noqa: E402
 from unseen_timbre import timbre_sets  # noqa: E402
 
 import snn_codec  # noqa: E402
@@ -119,22 +119,15 @@ def main() -> None:
         for target in [None, *args.targets]:
             rows.append({"set": name, "clip": path.name, **measure(model, clip, audio.sample_rate, target)})
     summary = summarize(rows, args.targets)
-    markdown = "\n".join([
-        "# Compressing to a bitrate",
-        "",
-        command_line(),
-        "",
+    publish(
+        "target_bitrate", "Compressing to a bitrate",
         f"Model {args.model}; each clip (first {args.seconds:g} s) compressed at the model's own rate and at "
         "each target with `--kbps` (thresholds moved for that clip, no training), then decoded. kbps from the "
         "bytes; `worst_error_pct`: the largest rate error of a clip against its target; log-mel distance in dB "
         "(lower is better). `clips`: how many clips the target was reached for.",
-        "",
         markdown_table(summary, ["set", "target", "clips", "kbps", "worst_error_pct", "log_mel_db"]),
-        "",
-    ])
-    print(markdown)
-    write_results("target_bitrate", {"machine": machine(), "args": vars(args), "summary": summary, "clips": rows},
-                  markdown)
+        {"args": vars(args), "summary": summary, "clips": rows},
+    )
     print(f"plot: {plot(rows, args.model)}")
 
 

@@ -31,3 +31,17 @@ def test_summary_counts_reached_clips_and_keeps_the_worst_error():
     assert own["target"] == "model's own" and own["clips"] == "1/1" and own["kbps"] == 1.2
     assert one["clips"] == "2/3" and one["worst_error_pct"] == -3.0
     assert one["kbps"] == pytest.approx(0.99) and one["log_mel_db"] == pytest.approx(3.6)
+
+
+def test_publish_writes_the_markdown_and_json_with_the_command(tmp_path, monkeypatch, capsys):
+    import json
+
+    import common
+
+    monkeypatch.setattr(common, "RESULTS", tmp_path)
+    monkeypatch.setattr(sys, "argv", ["benchmarks/target_bitrate.py", "--pieces", "2"])
+    markdown = common.publish("x", "A title", "What was run.", "| a |\n|---|\n| 1 |", {"summary": [1]})
+    assert markdown.startswith("# A title\n\n`python benchmarks/target_bitrate.py --pieces 2`\n\nWhat was run.")
+    assert (tmp_path / "x.md").read_text() == markdown and "| 1 |" in capsys.readouterr().out
+    assert json.loads((tmp_path / "x.json").read_text())["summary"] == [1] and "machine" in json.loads(
+        (tmp_path / "x.json").read_text())
