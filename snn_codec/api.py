@@ -44,7 +44,6 @@ from snn_codec.streaming import (
 
 MAX_FRAME_SLACK = 2  # frames a header may declare beyond what its length needs (older rounding rules)
 TARGET_MEASURE_S = 600.0  # a target bitrate is set on (at most) the first 10 minutes of the audio
-TARGET_TOLERANCE = 0.05  # a target bitrate the thresholds cannot reach within 5 % is an error
 
 
 @dataclass(frozen=True)
@@ -202,7 +201,7 @@ def encoder_for_rate(source: AudioSource, codec: Codec, target_kbps: float, code
         return bitrate_kbps(writer.bytes_written - header, measured_s) + bitrate_kbps(header, total_s)
 
     trim = bisect_offset(encoder, kbps, target_kbps)
-    if abs(trim.error) > TARGET_TOLERANCE:
+    if trim.missed:
         raise CodecError(f"{codec.config.name} codes this audio at {trim.kbps_before:.3f} kbps; moving its "
                          f"thresholds gets no closer to {target_kbps:g} kbps than {trim.kbps_after:.3f} "
                          f"({trim.error:+.0%})")

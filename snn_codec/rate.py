@@ -2,8 +2,9 @@
 
 The rate controller reads the rate of a fixed set of validation crops (the probe) in eval mode: the same
 audio, the same BatchNorm statistics and the same coder as validation, so it controls what validation
-reports rather than a noisy stand-in. The trim, after training, moves every unit's firing threshold by
-one shared offset (found by bisection) so that the probe codes at the target.
+reports rather than a noisy stand-in. The trim moves every unit's firing threshold by one shared offset,
+found by bisection, so that the probe codes at the target: during and after training, on a trained model
+(`retarget`), and for one file at compression time (`snn_codec.api.encoder_for_rate`).
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ class Trim:
 
     @property
     def missed(self) -> bool:
+        """Whether the trim stopped short of its target (the events allow no closer rate)."""
         return abs(self.error) > MISSED
 
 
