@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
+from torch import Tensor
 from tqdm.auto import tqdm
 
 from snn_codec.audio import Audio, as_array, atomic_output, check_sample_rate
@@ -133,12 +134,20 @@ def compress_to(source: AudioSource, out: BinaryIO, codec: Codec, coder: str = "
     """
     info, rate = source.info, codec.config.sample_rate
     model_samples = resampled_length(info.num_samples, info.sample_rate, rate)
-    encoder = codec if target_kbps is None else encoder_for_rate(source, codec, target_kbps, coder, progress)
     writer = _writer(out, codec, coder, info.sample_rate, info.num_samples, info.channels)
-    mono = resample_stream(mono_blocks(source.blocks()), info.sample_rate, rate, model_samples)
     windows = -(-codec.num_frames(model_samples) // codec.window_frames)
-    for events in _windows_bar(encoder.encode_stream(mono, model_samples), windows, "encode", progress):
-        writer.write_events(events)
+    if target_kbps is None:
+        mono = resample_stream(mono_blocks(source.blocks()), info.sample_rate, rate, model_samples)
+        events = codec.encode_stream(mono, model_samples)
+    else:
+        encoder, latents = encoder_for_rate(source, codec, target_kbps, coder, progress)
+        if latents is None:  # longer than the measured part: encode it all again
+            mono = resample_stream(mono_blocks(source.blocks()), info.sample_rate, rate, model_samples)
+            events = encoder.encode_stream(mono, model_samples)
+        else:
+            events = encoder.events_from_latents(latents)
+    for block in _windows_bar(events, windows, "encode", progress):
+        writer.write_events(block)
     writer.close()
     return writer.bytes_written
 
@@ -165,14 +174,16 @@ def _writer(out: BinaryIO, codec: Codec, coder: str, sample_rate: int, num_sampl
 
 
 def encoder_for_rate(source: AudioSource, codec: Codec, target_kbps: float, coder: str = "auto",
-                     progress: bool = False) -> Codec:
+                     progress: bool = False) -> tuple[Codec, list[Tensor] | None]:
     """A copy of `codec` whose firing thresholds are moved (one offset for all units, see
-    `snn_codec.rate.bisect_offset`) so that `source` compresses to `target_kbps` within 1 %.
+    `snn_codec.rate.bisect_offset`) so that `source` compresses to `target_kbps` within 1 %, and the
+    encoder's latent windows of the whole audio when they were all measured (None for longer audio).
 
     The rate is measured from the bytes of the file itself, or of its first TARGET_MEASURE_S seconds coded
     as a file of their own (their chunks' rate, plus the header spread over the whole length). The
-    encoder runs once over that audio; each bisection step reruns only the bottleneck and the coders. Only the encoder's events change, so the original model
-    decodes them. A target the thresholds cannot reach is an error.
+    encoder runs once over that audio; each bisection step reruns only the bottleneck and the coders, and
+    audio that was measured whole is written from the same latents. Only the encoder's events change, so
+    the original model decodes them. A target the thresholds cannot reach is an error.
     """
     from snn_codec.rate import bisect_offset
 
@@ -205,7 +216,7 @@ def encoder_for_rate(source: AudioSource, codec: Codec, target_kbps: float, code
         raise CodecError(f"{codec.config.name} codes this audio at {trim.kbps_before:.3f} kbps; moving its "
                          f"thresholds gets no closer to {target_kbps:g} kbps than {trim.kbps_after:.3f} "
                          f"({trim.error:+.0%})")
-    return encoder
+    return encoder, latents if samples == info.num_samples else None
 
 
 def compress(
