@@ -135,21 +135,21 @@ def compress_to(source: AudioSource, out: BinaryIO, codec: Codec, coder: str = "
     info, rate = source.info, codec.config.sample_rate
     model_samples = resampled_length(info.num_samples, info.sample_rate, rate)
     writer = _writer(out, codec, coder, info.sample_rate, info.num_samples, info.channels)
-    windows = -(-codec.num_frames(model_samples) // codec.window_frames)
-    if target_kbps is None:
+    encoder, latents = (codec, None) if target_kbps is None else encoder_for_rate(source, codec, target_kbps, coder,
+                                                                                 progress)
+    if latents is None:  # no target, or audio longer than the part measured for it: encode it all
         mono = resample_stream(mono_blocks(source.blocks()), info.sample_rate, rate, model_samples)
-        events = codec.encode_stream(mono, model_samples)
+        events = encoder.encode_stream(mono, model_samples)
     else:
-        encoder, latents = encoder_for_rate(source, codec, target_kbps, coder, progress)
-        if latents is None:  # longer than the measured part: encode it all again
-            mono = resample_stream(mono_blocks(source.blocks()), info.sample_rate, rate, model_samples)
-            events = encoder.encode_stream(mono, model_samples)
-        else:
-            events = encoder.events_from_latents(latents)
-    for block in _windows_bar(events, windows, "encode", progress):
+        events = encoder.events_from_latents(latents)
+    for block in _windows_bar(events, _window_count(codec, model_samples), "encode", progress):
         writer.write_events(block)
     writer.close()
     return writer.bytes_written
+
+
+def _window_count(codec: Codec, model_samples: int) -> int:
+    return -(-codec.num_frames(model_samples) // codec.window_frames)
 
 
 def _writer(out: BinaryIO, codec: Codec, coder: str, sample_rate: int, num_samples: int,
@@ -185,10 +185,9 @@ def encoder_for_rate(source: AudioSource, codec: Codec, target_kbps: float, code
     audio that was measured whole is written from the same latents. Only the encoder's events change, so
     the original model decodes them. A target the thresholds cannot reach is an error.
     """
-    from snn_codec.rate import bisect_offset
+    from snn_codec.rate import bisect_offset, check_target_kbps
 
-    if not 0 < target_kbps < 1e4:
-        raise CodecError(f"the target bitrate must be a positive number of kbps, got {target_kbps}")
+    check_target_kbps(target_kbps, "--kbps (target_kbps)")
     if codec.bottleneck.stores_indices:
         raise CodecError(f"{codec.config.name}: a VQ model's bitrate is set by its codebooks; a target bitrate "
                          "needs a spiking model")
@@ -197,9 +196,9 @@ def encoder_for_rate(source: AudioSource, codec: Codec, target_kbps: float, code
     model_samples = resampled_length(samples, info.sample_rate, rate)
     blocks = exact_length(mono_blocks(source.blocks()), samples)
     encoder = copy.deepcopy(codec).eval()
-    windows = -(-encoder.num_frames(model_samples) // encoder.window_frames)
     latents = list(_windows_bar(encoder.latent_stream(resample_stream(blocks, info.sample_rate, rate, model_samples),
-                                                      model_samples), windows, "measure", progress))
+                                                      model_samples), _window_count(codec, model_samples), "measure",
+                                progress))
     measured_s, total_s = samples / info.sample_rate, info.duration_s
 
     def kbps() -> float:

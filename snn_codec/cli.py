@@ -178,7 +178,7 @@ def synth_piano_cmd(args: argparse.Namespace) -> None:
 
 def train_cmd(args: argparse.Namespace) -> None:
     from snn_codec.config import load_config
-    from snn_codec.rate import MISSED
+    from snn_codec.rate import Trim
     from snn_codec.train.run import run_training, with_overrides
 
     if args.threads:
@@ -194,12 +194,12 @@ def train_cmd(args: argparse.Namespace) -> None:
     )
     metrics = json.loads((run_dir / "metrics.json").read_text())
     if "trim/kbps_after" in metrics:
-        target = config.train.rate_control.target_kbps
-        print(f"rate trimmed to the target {target:g} kbps: {metrics['trim/kbps_before']:.3f} -> "
-              f"{metrics['trim/kbps_after']:.3f} kbps on the validation audio (firing thresholds moved by "
-              f"{-metrics['trim/offset']:+.4f})")
-        if abs(metrics["trim/kbps_after"] / target - 1) > MISSED:
-            print(f"snn-codec: warning: the model codes at {metrics['trim/kbps_after']:.3f} kbps, not {target:g}: "
+        trim = Trim(metrics["trim/offset"], metrics["trim/kbps_before"], metrics["trim/kbps_after"],
+                    config.train.rate_control.target_kbps)
+        print(f"rate trimmed to the target {trim.target_kbps:g} kbps: {trim.kbps_before:.3f} -> "
+              f"{trim.kbps_after:.3f} kbps on the validation audio (firing thresholds moved by {-trim.offset:+.4f})")
+        if trim.missed:
+            print(f"snn-codec: warning: the model codes at {trim.kbps_after:.3f} kbps, not {trim.target_kbps:g}: "
                   "its events allow no closer rate (at high rates most units fire half the time; more units help)",
                   file=sys.stderr)
     print(f"model written: {model} (config and checkpoints in {run_dir})")

@@ -30,6 +30,12 @@ TRIM_ITERATIONS = 40
 MISSED = 0.05  # a trim further than this from its target did not reach it (the events allow no closer rate)
 
 
+def check_target_kbps(target_kbps: float, name: str = "--target-kbps") -> None:
+    """Refuses a target bitrate that is not a positive number of kbps below 10 000 (NaN included)."""
+    if not 0 < target_kbps < 1e4:
+        raise CodecError(f"{name} must be a positive bitrate in kbps, got {target_kbps}")
+
+
 def coded_kbps(events: Sequence[np.ndarray], alphabet_size: int, frame_rate: float) -> float:
     """(N, T) event arrays coded back to back as one stream -> kbps from the payload's bytes."""
     stream = np.concatenate(list(events), axis=1)
@@ -194,8 +200,7 @@ def retarget(model: str, data: str, target_kbps: float, out: str | Path, *, crop
     quality and large ones more (the decoder never saw the new event statistics)."""
     from snn_codec.model_io import load_model, save_model
 
-    if not 0 < target_kbps < 1e4:
-        raise CodecError(f"--target-kbps must be a positive bitrate in kbps, got {target_kbps}")
+    check_target_kbps(target_kbps)
     codec = load_model(model)
     if not isinstance(codec.bottleneck, SpikingBottleneck):
         raise CodecError(f"{model}: a {codec.config.bottleneck['kind']} model's rate is set by its codebooks; "
@@ -206,8 +211,8 @@ def retarget(model: str, data: str, target_kbps: float, out: str | Path, *, crop
     trim = trim_rate(codec, probe, target_kbps)
     if trim.missed:
         raise CodecError(f"{model} codes at {trim.kbps_before:.3f} kbps; moving its thresholds gets no closer to "
-                         f"{target_kbps:g} kbps than {trim.kbps_after:.3f} ({trim.error:+.0%}), so nothing was written. "
-                         "Train to that rate instead (snn-codec train --target-kbps).")
+                         f"{target_kbps:g} kbps than {trim.kbps_after:.3f} ({trim.error:+.0%}), so nothing was "
+                         "written. Train to that rate instead (snn-codec train --target-kbps).")
     after = probe_log_mel_db(codec, probe)
     codec.config = replace(codec.config, name=Path(out).with_suffix("").name)
     save_model(codec.eval(), out)

@@ -15,8 +15,8 @@ from snn_codec.codec import Codec
 from snn_codec.config import Config, from_dict, to_dict
 from snn_codec.errors import ConfigError
 from snn_codec.eval.metrics import log_mel_distance, si_sdr
-from snn_codec.train.losses import mel_loss, multi_resolution_stft_loss
 from snn_codec.rate import Trim, coded_kbps, probe_kbps, trim_rate
+from snn_codec.train.losses import mel_loss, multi_resolution_stft_loss
 from snn_codec.train.schedules import learning_rate_factor, rate_control_step, sparsity_weight
 
 # Metric prefixes of the validation loaders, in order: in-domain, then the held-out (unseen) timbre.

@@ -22,6 +22,7 @@ from snn_codec.data.datasets import AudioCropDataset, dataset_files
 from snn_codec.errors import CodecError
 from snn_codec.eval.plots import plot_training
 from snn_codec.model_io import load_model, save_model
+from snn_codec.rate import check_target_kbps
 from snn_codec.train.module import CodecModule
 
 
@@ -225,8 +226,7 @@ def with_overrides(config: Config, *, steps: int | None = None, data: str | None
     if steps is not None:
         train = replace(train, steps=steps)
     if target_kbps is not None:
-        if not 0 < target_kbps < 1e4:
-            raise CodecError(f"--target-kbps must be a positive bitrate in kbps, got {target_kbps}")
+        check_target_kbps(target_kbps)
         train = replace(train, rate_control=replace(train.rate_control, target_kbps=target_kbps))
     if data is not None:
         train = replace(train, data=replace(train.data, train=data, validation=data))
