@@ -2,7 +2,7 @@
 
 Data specs (the `data` strings of configs), resolved by `dataset_files(spec, split)`:
 
-- ``synth:DIR``   a corpus from `build_corpus`: DIR/<split>/*.flac
+- ``synth:DIR``   a corpus from `build_corpus`: the split's files as its DIR/manifest.json lists them
 - ``maestro:DIR`` MAESTRO v3 at DIR (its maestro-v3.0.0.csv picks the split's files)
 - ``folder:DIR`` or a plain ``DIR``: every audio file under DIR, the same files for every split
 """
@@ -70,35 +70,37 @@ def dataset_files(spec: str, split: str, *, soundfont: str | None = None, exclud
                   ) -> list[Path]:
     """Resolves a data spec ("synth:DIR", "maestro:DIR", "folder:DIR" or a plain DIR) for one split.
 
-    "folder:" and plain folders have no splits: every split gets the same files. `soundfont` keeps only
-    the pieces of a synthetic corpus rendered with that soundfont, `exclude_soundfont` drops them (the
-    leave-one-soundfont-out splits); both read the corpus manifest.
+    "folder:" and plain folders have no splits: every split gets the same files. A synthetic corpus's
+    splits are those of its manifest, never whatever files lie in its folders (a piece that moved to
+    another split when the corpus grew must not be read twice). `soundfont` keeps only the pieces of a
+    synthetic corpus rendered with that soundfont, `exclude_soundfont` drops them (the
+    leave-one-soundfont-out splits).
     """
     kind, sep, path = spec.partition(":")
     if not sep or kind not in ("synth", "maestro", "folder"):
         kind, path = "folder", spec
     if (soundfont or exclude_soundfont) and kind != "synth":
         raise CodecError(f"{spec}: only synthetic corpora (synth:DIR) know their soundfonts")
-    if kind == "synth" and (soundfont or exclude_soundfont):
-        return synth_files_by_soundfont(Path(path), split, soundfont, exclude_soundfont)
     if kind == "synth":
-        folder = Path(path) / split
-        files = sorted(folder.glob("*.flac")) if folder.is_dir() else []
-        if not files:
-            raise CodecError(f"{folder}: no .flac files; build the corpus with snn_codec.data.build_corpus")
-        return files
+        return synth_files(Path(path), split, soundfont, exclude_soundfont)
     if kind == "maestro":
         return maestro_files(path, split)
     return list_audio_files(path)
 
 
-def synth_files_by_soundfont(root: Path, split: str, soundfont: str | None, exclude: str | None) -> list[Path]:
-    """The files of a corpus split rendered with `soundfont` (if given) and not with `exclude` (if given)."""
+def synth_files(root: Path, split: str, soundfont: str | None = None, exclude: str | None = None) -> list[Path]:
+    """The files of a synthetic corpus split, as its manifest lists them, rendered with `soundfont` (if
+    given) and not with `exclude` (if given)."""
     manifest = root / "manifest.json"
+    build = f"snn-codec data synth-piano --out {root}"
     try:
         pieces = json.loads(manifest.read_text())["pieces"]
+        splits = {p["split"] for p in pieces}
     except (OSError, ValueError, KeyError, TypeError):
-        raise CodecError(f"{manifest}: missing or unreadable; build the corpus with snn-codec data synth-piano")
+        raise CodecError(f"{manifest}: missing or unreadable; build the corpus with `{build}`") from None
+    if split not in splits:
+        raise CodecError(f"{root}: the corpus has no {split!r} split (it has {', '.join(sorted(splits))}); "
+                         f"a corpus built with `{build}` has the splits train and validation")
     known = sorted({p["soundfont"] for p in pieces})
     for name in (soundfont, exclude):
         if name is not None and name not in known:
@@ -107,6 +109,10 @@ def synth_files_by_soundfont(root: Path, split: str, soundfont: str | None, excl
              and (soundfont is None or p["soundfont"] == soundfont) and p["soundfont"] != exclude]
     if not files:
         raise CodecError(f"{root}: the {split!r} split has no pieces left after the soundfont selection")
+    missing = [path for path in files if not path.is_file()]
+    if missing:
+        raise CodecError(f"{missing[0]}: listed in {manifest} but missing ({len(missing)} files in all); "
+                         f"rerun `{build}` with the same settings to complete the corpus")
     return files
 
 

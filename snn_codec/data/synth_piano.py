@@ -12,13 +12,16 @@ Layout written by `build_corpus(OUT)`::
 Training pieces use the soundfonts round robin. Holding one soundfont out of training (leave-one-soundfont-
 out) is a data-config choice (`train.data.holdout_soundfont`), so one corpus serves every split of fonts.
 A piece is complete when its .json exists (written last); an interrupted build leaves only OUT/.tmp behind,
-and a rerun skips complete pieces. The "musescore_general" soundfont is reserved for independent evaluation.
+and a rerun skips complete pieces. The manifest defines the splits: a rerun with more (or fewer) pieces
+moves the last pieces between the splits, and the files of a piece that left its split (or the corpus) are
+removed, so that no training music stays in the validation folder. The "musescore_general" soundfont is reserved for independent evaluation.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -34,6 +37,7 @@ RESERVED_SOUNDFONTS = ("musescore_general",)
 SPLITS = ("train", "validation")
 FADE_S = 0.25
 MANIFEST_VERSION = 2
+PIECE_FILE = re.compile(r"piece_\d{5}(-[a-z0-9_]+)?\.(flac|mid|json)")  # the files build_corpus writes
 
 
 def piece_rng(seed: int, index: int) -> np.random.Generator:
@@ -155,7 +159,18 @@ def build_corpus(
         "pieces": entries,
     }
     _write_json(out / "manifest.json", manifest)
+    _remove_unlisted_pieces(out, entries)
     return out
+
+
+def _remove_unlisted_pieces(out: Path, entries: list[dict]) -> None:
+    """Deletes the piece files in the split folders that the manifest does not list: those of pieces that
+    changed split when the corpus grew or shrank, or left it. Other files are left alone."""
+    listed = {out / e[key] for e in entries for key in ("audio", "midi", "meta")}
+    for split in SPLITS:
+        for path in (out / split).glob("piece_*"):
+            if PIECE_FILE.fullmatch(path.name) and path not in listed:
+                path.unlink()
 
 
 def _build_piece(tmp: Path, final: Path, index: int, soundfont: str, seed: int, duration_s: float,

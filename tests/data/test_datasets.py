@@ -79,15 +79,26 @@ def test_maestro_files_per_split(tmp_path):
 
 
 def test_dataset_specs(tmp_path, files):
+    import json
+
     synth = tmp_path / "corpus"
     train = write(synth / "train" / "piece_00000.flac", 0.1)
     val = write(synth / "validation" / "piece_00001.flac", 0.1)
+    with pytest.raises(CodecError, match="snn-codec data synth-piano --out"):
+        dataset_files(f"synth:{synth}", "train")  # no manifest: no splits
+    pieces = [{"name": p.stem, "split": split, "soundfont": "a", "audio": f"{split}/{p.name}"}
+              for p, split in ((train, "train"), (val, "validation"))]
+    (synth / "manifest.json").write_text(json.dumps({"version": 2, "pieces": pieces}))
+    write(synth / "validation" / "piece_00002.flac", 0.1)  # not in the manifest: not in any split
     assert dataset_files(f"synth:{synth}", "train") == [train]
     assert dataset_files(f"synth:{synth}", "validation") == [val]
     assert dataset_files(f"folder:{tmp_path / 'sub'}", "train") == [files[1]]
     assert dataset_files(str(tmp_path / "sub"), "validation") == [files[1]]
-    with pytest.raises(CodecError):
+    with pytest.raises(CodecError, match="no 'test' split .*snn-codec data synth-piano"):
         dataset_files(f"synth:{synth}", "test")
+    val.unlink()
+    with pytest.raises(CodecError, match="listed in .* but missing"):
+        dataset_files(f"synth:{synth}", "validation")
 
 
 def corpus_with_soundfonts(root):

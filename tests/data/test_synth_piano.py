@@ -99,6 +99,45 @@ def test_build_corpus_writes_both_splits_and_resumes(tmp_path, monkeypatch):
     assert before == {p: p.stat().st_mtime_ns for p in out.rglob("piece_*")}
 
 
+def test_a_grown_or_shrunk_corpus_keeps_validation_music_out_of_training(tmp_path, monkeypatch):
+    """Growing a corpus moves its last validation pieces into training: their validation files must go."""
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from snn_codec.data.datasets import dataset_files
+
+    def render(midi_path, soundfont, _, rate, reverb=None, chorus=False):  # noise instead of fluidsynth
+        rng = np.random.default_rng(len(Path(midi_path).read_bytes()))
+        return SimpleNamespace(samples=rng.uniform(-0.5, 0.5, (2, rate)).astype(np.float32))
+
+    monkeypatch.setattr(synth_piano, "render_midi", render)
+    monkeypatch.setattr(synth_piano, "resolve_soundfont", lambda name: f"/soundfonts/{name}.sf2")
+    root = tmp_path / "corpus"
+
+    def build(pieces):
+        build_corpus(root, num_pieces=pieces, duration_s=1.0, sample_rate=8000, soundfonts=("fluidr3_gm", "timgm6mb"),
+                     progress=False)
+
+    def midi(split):
+        return {path.with_suffix(".mid").read_bytes() for path in dataset_files(f"synth:{root}", split)}
+
+    def on_disk(split):
+        return sorted(path.name for path in (root / split).iterdir())
+
+    build(6)  # piece 5 is the validation piece
+    assert on_disk("validation")[0].startswith("piece_00005-")
+    (root / "validation" / "notes.txt").write_text("not a piece: left alone")
+    build(12)  # piece 11 is; piece 5 moves to training
+    assert not midi("train") & midi("validation")
+    assert on_disk("validation") == ["notes.txt"] + [f"piece_00011-{font}.{ext}" for font in ("fluidr3_gm", "timgm6mb")
+                                                     for ext in ("flac", "json", "mid")]
+    assert len(dataset_files(f"synth:{root}", "train")) == 11
+    build(6)  # and back: pieces 6 to 11 leave the corpus, piece 5 is validation again
+    assert not midi("train") & midi("validation")
+    assert on_disk("train") == [f"piece_{i:05d}.{ext}" for i in range(5) for ext in ("flac", "json", "mid")]
+    assert {name.split("-")[0] for name in on_disk("validation")} == {"notes.txt", "piece_00005"}
+
+
 @needs_fluidsynth
 def test_render_example_writes_stereo_flac(tmp_path):
     path = render_example(tmp_path / "demo.flac", seconds=2.0, sample_rate=22050, seed=3, soundfont="timgm6mb")
