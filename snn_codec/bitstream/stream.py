@@ -1,13 +1,16 @@
-"""The .snnc v2 container: a header, then independently coded chunks, each with its own checksum.
+"""The .snnc container, versions 2 and 3: a header, then independently coded chunks, each with its own checksum.
 
 Chunks let any length of audio stream through with flat memory, and let a reader skip to a chunk by
-reading only the chunk lengths. Version 1 files (one payload for the whole file) are still read.
+reading only the chunk lengths. Version 3 (written) binds every chunk to its place and its file: each
+chunk carries its index and a last-chunk flag, and its checksum starts from the checksum stored just
+before it (the header's for chunk 0), so reordered, duplicated, dropped, foreign and trailing data are
+refused. Versions 2 and 1 are still read. docs/format.md describes every field.
 
 Byte layout (all integers little-endian, no padding):
 
     offset  size  field
     0       4     magic b"SNNC"
-    4       1     version (u8) = 2
+    4       1     version (u8) = 3 (2 for the older layout)
     5       4     sample_rate (u32), Hz, of the original input
     9       8     num_samples (u64), per channel, of the original input
     17      2     channels (u16) of the original input
@@ -19,10 +22,17 @@ Byte layout (all integers little-endian, no padding):
     46      1     L = length of model_id (u8)
     47      L     model_id, utf-8
     47+L    4     CRC32 of bytes 0 .. 47+L
-then ceil(T / F) chunks, each:
+then ceil(T / F) chunks; in version 3 each is:
+    0       4     index (u32): 0 for the first chunk, then 1, 2, ...
+    4       1     flags (u8): bit 0 (LAST) set on the last chunk only; the other bits are 0
+    5       1     coder_id (u8) of this chunk
+    6       4     P = payload length (u32), at most a bound derived from N and the chunk's frames
+    10      P     payload: the chunk's (N, frames) events, coded on their own
+    10+P    4     CRC32 of (the 4 checksum bytes stored just before this chunk) + the chunk's bytes 0 .. 10+P
+and in version 2:
     0       1     coder_id (u8) of this chunk
-    1       4     P = payload length (u32), at most a bound derived from N and the chunk's frames
-    5       P     payload: the chunk's (N, frames) events, coded on their own
+    1       4     P = payload length (u32)
+    5       P     payload
     5+P     4     CRC32 of the chunk's bytes 0 .. 5+P
 and nothing after the last chunk.
 
@@ -46,11 +56,14 @@ from snn_codec.bitstream.base import MAX_CHUNK_CELLS, Coder, max_payload
 from snn_codec.bitstream.container import Header, header_problem
 from snn_codec.errors import ConfigError, FormatError
 
-VERSION = 2
+VERSION = 3  # written; versions 1 and 2 are read too
+READ_VERSIONS = (1, 2, 3)
 MAX_CHUNK_FRAMES = 2**16
 READ_PIECE = 1 << 20  # large reads go in pieces, so a lying length cannot allocate more than the file holds
 _FIXED = struct.Struct("<4sBIQHBHII16sB")
-_CHUNK = struct.Struct("<BI")
+_CHUNK = struct.Struct("<IBBI")  # version 3: index, flags, coder_id, payload length
+_CHUNK_V2 = struct.Struct("<BI")  # version 2: coder_id, payload length
+LAST = 1  # the chunk flag of the last chunk
 _CRC = struct.Struct("<I")
 AUTO = 0
 V1_CODERS = (1, 2)  # dense and sparse: version 1 predates the entropy coder
@@ -58,7 +71,7 @@ V1_CODERS = (1, 2)  # dense and sparse: version 1 predates the entropy coder
 
 @dataclass(frozen=True)
 class StreamHeader:
-    """A v2 header: the v1 fields (`coder_id` 0 = per chunk) plus the frames per chunk."""
+    """A v2/v3 header: the v1 fields (`coder_id` 0 = per chunk) plus the frames per chunk."""
 
     header: Header
     chunk_frames: int
@@ -88,7 +101,7 @@ def chunk_frames_for(num_units: int, preferred: int) -> int:
 
 
 class ContainerWriter:
-    """Writes a v2 file to a binary stream: events go in, in blocks of any width; chunks come out.
+    """Writes a v3 file to a binary stream: events go in, in blocks of any width; chunks come out.
 
     Args:
         out: a writable binary stream.
@@ -96,20 +109,28 @@ class ContainerWriter:
         coders: the coders to choose from (AUTO), or the one whose id is in the header.
         alphabet_size: the codebook size of a VQ model's indices, coded by index coders; None for binary
             events, coded by event coders.
+        version: 3, or 2 for readers older than version 3 (chunks then carry no index, flag or link).
     """
 
-    def __init__(self, out: BinaryIO, stream: StreamHeader, coders: list[Coder], alphabet_size: int | None = None):
+    def __init__(self, out: BinaryIO, stream: StreamHeader, coders: list[Coder], alphabet_size: int | None = None,
+                 version: int = VERSION):
         problem = _problem(stream)
         if problem:
             raise ConfigError(f"cannot write .snnc header: {problem}")
+        if version not in (2, VERSION):
+            raise ConfigError(f"cannot write .snnc version {version}; choose 2 or {VERSION}")
         stores_indices = alphabet_size is not None
         if any(coder.stores_indices != stores_indices for coder in coders):
             raise ConfigError(f"coders {coders} do not all code {'indices' if stores_indices else 'binary events'}")
         self.out, self.stream, self.coders, self.alphabet_size = out, stream, coders, alphabet_size
         self.pending = np.zeros((stream.header.num_units, 0), dtype=np.int64 if stores_indices else bool)
+        self.version = version
         self.frames_written = 0
+        self.chunks_written = 0
         self.bytes_written = 0
-        self._write(_pack_header(stream))
+        header = _pack_header(stream, version)
+        self._link = header[-_CRC.size :]  # the checksum bytes the next chunk's checksum starts from
+        self._write(header)
 
     def _write(self, data: bytes) -> None:
         self.out.write(data)
@@ -126,9 +147,16 @@ class ContainerWriter:
     def _write_chunk(self, events: np.ndarray) -> None:
         coded = [(coder, self._encode(coder, np.ascontiguousarray(events))) for coder in self.coders]
         coder, payload = min(coded, key=lambda pair: (len(pair[1]), pair[0].coder_id))
-        body = _CHUNK.pack(coder.coder_id, len(payload)) + payload
-        self._write(body + _CRC.pack(zlib.crc32(body)))
+        if self.version == 2:
+            body = _CHUNK_V2.pack(coder.coder_id, len(payload)) + payload
+            self._write(body + _CRC.pack(zlib.crc32(body)))
+        else:
+            is_last = self.frames_written + events.shape[1] == self.stream.header.num_frames
+            body = _CHUNK.pack(self.chunks_written, LAST if is_last else 0, coder.coder_id, len(payload)) + payload
+            self._link = _CRC.pack(zlib.crc32(self._link + body))
+            self._write(body + self._link)
         self.frames_written += events.shape[1]
+        self.chunks_written += 1
 
     def _encode(self, coder: Coder, events: np.ndarray) -> bytes:
         if self.alphabet_size is None:
@@ -143,11 +171,11 @@ class ContainerWriter:
         assert self.frames_written == self.stream.header.num_frames, "every frame must be written"
 
 
-def _pack_header(stream: StreamHeader) -> bytes:
+def _pack_header(stream: StreamHeader, version: int) -> bytes:
     h = stream.header
     model_id = h.model_id.encode("utf-8")
     body = _FIXED.pack(
-        v1.MAGIC, VERSION, h.sample_rate, h.num_samples, h.channels, h.coder_id, h.num_units,
+        v1.MAGIC, version, h.sample_rate, h.num_samples, h.channels, h.coder_id, h.num_units,
         h.num_frames, stream.chunk_frames, h.weight_hash, len(model_id),
     ) + model_id
     return body + _CRC.pack(zlib.crc32(body))
@@ -165,7 +193,10 @@ def _read_exactly(source: BinaryIO, size: int, what: str) -> bytes:
 
 
 class ContainerReader:
-    """Reads a .snnc file (v2, or v1) from a binary stream, chunk by chunk, verifying every checksum.
+    """Reads a .snnc file (v3, v2 or v1) from a binary stream, chunk by chunk, verifying every checksum.
+
+    Reading the last chunk also checks that nothing follows it, before that chunk is handed out, so a
+    consumer that stops once it has every frame still refuses trailing data.
 
     Args:
         source: a readable binary stream positioned at the start of the file.
@@ -185,12 +216,14 @@ class ContainerReader:
         self.payload_bytes = 0  # payload bytes read so far (the events, without framing)
         self.payload_kind: tuple[bool, int] | None = None  # (stores_indices, alphabet_size) of the chunks read
         self._v1_payload: bytes | None = None
+        self._link = b""  # v3: the checksum bytes stored just before the next chunk
         if self.version == 1:
             self.stream = self._read_v1(start)
-        elif self.version == VERSION:
+        elif self.version in READ_VERSIONS:
             self.stream = self._read_header(start)
         else:
-            raise FormatError(f"unsupported .snnc version {self.version}; this snn_codec reads versions 1 and 2")
+            raise FormatError(f"unsupported .snnc version {self.version}; this snn_codec reads versions 1, 2 and 3; "
+                              "a newer snn_codec may read it")
 
     def _read_v1(self, start: bytes) -> StreamHeader:
         # v1 has one payload and a checksum at the very end: its size is announced in the header
@@ -214,7 +247,8 @@ class ContainerReader:
         head = start + _read_exactly(self.source, _FIXED.size - len(start), "the header")
         fields = _FIXED.unpack(head)
         raw_model_id = _read_exactly(self.source, fields[-1], "the header")
-        (stored,) = _CRC.unpack(_read_exactly(self.source, _CRC.size, "the header"))
+        self._link = _read_exactly(self.source, _CRC.size, "the header")
+        (stored,) = _CRC.unpack(self._link)
         if zlib.crc32(head + raw_model_id) != stored:
             raise FormatError("corrupted: header checksum mismatch; the .snnc file was damaged, re-create it")
         try:
@@ -245,19 +279,28 @@ class ContainerReader:
         if self._v1_payload is not None:
             coder = self.coder_by_id(header.coder_id)
             self.payload_kind = (False, 2)  # version 1 predates index coders
+            self._check_end()
             if first == 0 and header.num_frames:
                 yield coder, coder.decode(self._v1_payload, header.num_units, header.num_frames)
             return
-        last = self.stream.num_chunks if stop is None else min(stop, self.stream.num_chunks)
+        count = self.stream.num_chunks
+        last = count if stop is None else min(stop, count)
+        if count == 0 and stop is None:
+            self._check_end()
         for index in range(min(first, last)):
             self._read_chunk(index, skip=True)
         for index in range(first, last):
             coder_id, payload = self._read_chunk(index)
+            if index == count - 1:
+                self._check_end()
             coder = self.coder_by_id(coder_id)
             self._check_kind(index, (coder.stores_indices, coder.alphabet_size(payload)))
             yield coder, coder.decode(payload, header.num_units, self.stream.frames_in_chunk(index))
-        if stop is None and self.source.read(1):
-            raise FormatError("corrupted: unexpected bytes after the last chunk of the .snnc file")
+
+    def _check_end(self) -> None:
+        if self.source.read(1):
+            raise FormatError("corrupted: unexpected bytes after the last chunk of the .snnc file; "
+                              "it was damaged or two files were joined")
 
     def _check_kind(self, index: int, kind: tuple[bool, int]) -> None:
         """Every chunk must hold the same kind of payload as the first one read."""
@@ -268,22 +311,46 @@ class ContainerReader:
             raise FormatError(f"corrupted: chunk {index} holds {describe_payload(kind)}, earlier chunks {earlier}")
 
     def _read_chunk(self, index: int, skip: bool = False) -> tuple[int, bytes]:
+        """Reads chunk `index` and verifies it; `skip` reads only what locates the next chunk."""
         header, frames = self.stream.header, self.stream.frames_in_chunk(index)
-        head = _read_exactly(self.source, _CHUNK.size, f"chunk {index}")
-        coder_id, length = _CHUNK.unpack(head)
+        is_v3 = self.version == VERSION
+        head = _read_exactly(self.source, (_CHUNK if is_v3 else _CHUNK_V2).size, f"chunk {index}")
+        if is_v3:
+            stored_index, flags, coder_id, length = _CHUNK.unpack(head)
+            if stored_index != index:
+                raise FormatError(f"corrupted: chunk {stored_index} stands where chunk {index} belongs; chunks "
+                                  "were reordered, duplicated or dropped, or the file was damaged")
+        else:
+            coder_id, length = _CHUNK_V2.unpack(head)
         if length > self._max_payload(coder_id, header.num_units, frames):
             raise FormatError(f"corrupted: chunk {index} declares {length} bytes, more than any coder writes")
         if header.coder_id not in (AUTO, coder_id):
             raise FormatError(f"corrupted: chunk {index} uses coder {coder_id}, the header says {header.coder_id}")
         if skip and self.source.seekable():
-            self.source.seek(length + _CRC.size, 1)
+            self.source.seek(length, 1)
+            self._link = _read_exactly(self.source, _CRC.size, f"chunk {index}")
             return coder_id, b""
         payload = _read_exactly(self.source, length, f"chunk {index}")
-        (stored,) = _CRC.unpack(_read_exactly(self.source, _CRC.size, f"chunk {index}"))
-        if zlib.crc32(head + payload) != stored:
+        link, self._link = self._link, _read_exactly(self.source, _CRC.size, f"chunk {index}")
+        (stored,) = _CRC.unpack(self._link)
+        if not is_v3 and zlib.crc32(head + payload) != stored:
             raise FormatError(f"corrupted: checksum mismatch in chunk {index}; the .snnc file was damaged")
+        if is_v3 and zlib.crc32(link + head + payload) != stored:
+            raise FormatError(f"corrupted: checksum mismatch in chunk {index}; the .snnc file was damaged, or the "
+                              "chunk belongs to another file")
+        if is_v3:
+            self._check_flags(index, flags)
         self.payload_bytes += length
         return coder_id, payload
+
+    def _check_flags(self, index: int, flags: int) -> None:
+        count = self.stream.num_chunks
+        if flags & ~LAST:
+            raise FormatError(f"corrupted: chunk {index} has unknown flags {flags:#04x}; a newer snn_codec may read it")
+        if flags == LAST and index != count - 1:
+            raise FormatError(f"truncated: chunk {index} is marked as the last one; the header announces {count}")
+        if flags != LAST and index == count - 1:
+            raise FormatError(f"corrupted: chunk {index} is the last the header announces but is not marked last")
 
     def _max_payload(self, coder_id: int, num_units: int, num_frames: int) -> int:
         """The largest payload the chunk's coder writes. An unknown id gets the event coders' bound: it is

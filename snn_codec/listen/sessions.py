@@ -22,7 +22,7 @@ from snn_codec.listen.design import ListeningTest, listener_trials
 from snn_codec.listen.systems import HIDDEN_REFERENCE
 
 RECORD_FORMAT = "snn_codec-mushra-ratings"
-LISTENER_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+LISTENER_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 MAX_SCORE = 100
 
 
@@ -36,7 +36,7 @@ def _now() -> str:
 
 def check_listener(name: object) -> str:
     """A listener name is also a file name: 1 to 64 letters, digits, '-' or '_'."""
-    if not isinstance(name, str) or not LISTENER_NAME.match(name):
+    if not isinstance(name, str) or not LISTENER_NAME.fullmatch(name):
         raise RatingError("listener name: use 1 to 64 letters, digits, '-' or '_'")
     return name
 

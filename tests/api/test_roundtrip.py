@@ -27,7 +27,7 @@ def test_bitrate_is_computed_from_the_bytes(tiny_codec, make_audio):
     assert info.total_bytes == len(data)
     assert info.bitrate_kbps == pytest.approx(len(data) * 8 / 2.0 / 1000)
     assert info.overhead_bytes + info.payload_bytes == len(data)
-    assert info.header.num_frames == 100 and info.header.num_units == 8 and info.version == 2
+    assert info.header.num_frames == 100 and info.header.num_units == 8 and info.version == 3
     assert 0 < info.events <= 800 and info.firing_rate == pytest.approx(info.events / 800)
 
 

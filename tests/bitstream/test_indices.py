@@ -141,11 +141,11 @@ def stream_header(num_units: int, num_frames: int, coder_id: int = AUTO) -> Head
 
 
 def write_indices(indices: np.ndarray, alphabet_size: int, chunk_frames: int, coder_id: int = AUTO,
-                  pieces: int = 1) -> bytes:
+                  pieces: int = 1, version: int = 3) -> bytes:
     out = io.BytesIO()
     coders = list(INDEX_CODERS.values()) if coder_id == AUTO else [coder_by_id(coder_id)]
     header = stream_header(*indices.shape, coder_id)
-    writer = ContainerWriter(out, StreamHeader(header, chunk_frames), coders, alphabet_size)
+    writer = ContainerWriter(out, StreamHeader(header, chunk_frames), coders, alphabet_size, version=version)
     for part in np.array_split(indices, pieces, axis=1):
         writer.write_events(part)
     writer.close()
@@ -179,31 +179,38 @@ def test_writer_refuses_coders_of_the_other_kind():
         ContainerWriter(io.BytesIO(), StreamHeader(stream_header(2, 10), 5), list(INDEX_CODERS.values()))
 
 
-def test_a_file_mixing_payload_kinds_is_corrupted():
-    """Chunks with binary events after index chunks, or another codebook size, cannot come from one model."""
+@pytest.mark.parametrize("version", [2, 3])
+def test_a_file_mixing_payload_kinds_is_corrupted(version):
+    """Chunks with binary events after index chunks, or another codebook size, cannot come from one model.
+
+    Version 2 chunks can be spliced between files, so the payload kind is what gives them away; a
+    version 3 chunk's checksum already refuses a chunk of another file."""
     indices = zipf_indices(2, 20, 16)
-    first, second = write_indices(indices[:, :10], 16, 10), write_indices(indices[:, 10:], 32, 10)
-    events = write_events_like(indices[:, 10:] % 2 == 1)
+    first = write_indices(indices[:, :10], 16, 10, version=version)
+    second = write_indices(indices[:, 10:], 32, 10, version=version)
+    events = write_events_like(indices[:, 10:] % 2 == 1, version)
     header_size = len(first) - chunk_size(first)
     for tail in (second, events):
-        mixed = bytearray(write_indices(indices, 16, 10))
+        mixed = bytearray(write_indices(indices, 16, 10, version=version))
         mixed[len(mixed) - chunk_size(mixed):] = tail[header_size:]
-        with pytest.raises(FormatError, match="chunk 1 holds"):
+        with pytest.raises(FormatError, match="chunk 1 holds" if version == 2 else "chunk 0 stands where chunk 1"):
             read_indices(bytes(mixed))
 
 
 def chunk_size(data: bytes) -> int:
-    """Bytes of the last chunk of a file: coder id, length, payload and CRC."""
+    """Bytes of the last chunk of a file: its framing (v3: index, flags, coder id, length; v2: coder id, length),
+    payload and CRC."""
     reader = ContainerReader(io.BytesIO(data), coder_by_id)
     before = 0
     for _ in reader.chunks():
         last, before = reader.payload_bytes - before, reader.payload_bytes
-    return 1 + 4 + last + 4
+    return (10 if reader.version == 3 else 5) + last + 4
 
 
-def write_events_like(events: np.ndarray) -> bytes:
+def write_events_like(events: np.ndarray, version: int = 3) -> bytes:
     out = io.BytesIO()
-    writer = ContainerWriter(out, StreamHeader(stream_header(*events.shape), 10), [EVENT_CODERS["dense"]])
+    writer = ContainerWriter(out, StreamHeader(stream_header(*events.shape), 10), [EVENT_CODERS["dense"]],
+                             version=version)
     writer.write_events(events)
     writer.close()
     return out.getvalue()

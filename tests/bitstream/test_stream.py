@@ -1,4 +1,4 @@
-"""The .snnc v2 container: chunked round trips, version 1 compatibility, damage detection."""
+"""The chunked .snnc container: round trips, versions 1 and 2 compatibility, damage detection."""
 
 from __future__ import annotations
 
@@ -24,10 +24,11 @@ def header(num_frames: int, units: int = 6, coder_id: int = AUTO) -> Header:
                   coder_id=coder_id, num_units=units, num_frames=num_frames)
 
 
-def write(events: np.ndarray, chunk_frames: int, pieces: list[int], coder_id: int = AUTO) -> bytes:
+def write(events: np.ndarray, chunk_frames: int, pieces: list[int], coder_id: int = AUTO, version: int = 3) -> bytes:
     out = io.BytesIO()
     coders = list(EVENT_CODERS.values()) if coder_id == AUTO else [coder_by_id(coder_id)]
-    writer = ContainerWriter(out, StreamHeader(header(events.shape[1], events.shape[0], coder_id), chunk_frames), coders)
+    stream = StreamHeader(header(events.shape[1], events.shape[0], coder_id), chunk_frames)
+    writer = ContainerWriter(out, stream, coders, version=version)
     start = 0
     for size in pieces:
         writer.write_events(events[:, start : start + size])
@@ -48,14 +49,15 @@ def random_events(units=6, frames=23, rate=0.3, seed=0):
     return np.random.default_rng(seed).random((units, frames)) < rate
 
 
+@pytest.mark.parametrize("version", [2, 3])
 @pytest.mark.parametrize("pieces", [[], [1], [5, 5, 5], [23], [2, 9, 1]])
-def test_round_trip_does_not_depend_on_how_events_arrive(pieces):
+def test_round_trip_does_not_depend_on_how_events_arrive(pieces, version):
     events = random_events()
-    data = write(events, chunk_frames=7, pieces=pieces)
-    assert data == write(events, chunk_frames=7, pieces=[])
+    data = write(events, chunk_frames=7, pieces=pieces, version=version)
+    assert data == write(events, chunk_frames=7, pieces=[], version=version)
     reader, back, widths = read(data)
     assert np.array_equal(back, events) and widths == [7, 7, 7, 2]
-    assert reader.version == 2 and reader.header == header(23)
+    assert reader.version == version and reader.header == header(23)
 
 
 @pytest.mark.parametrize("coder_id", sorted(c.coder_id for c in EVENT_CODERS.values()))
@@ -85,6 +87,7 @@ def test_chunk_length_keeps_chunks_bounded():
 
 
 SMALL = write(random_events(units=5, frames=20, seed=1), 6, [])
+SMALL_V2 = write(random_events(units=5, frames=20, seed=1), 6, [], version=2)
 
 
 @pytest.mark.parametrize("cut", range(len(SMALL)))
@@ -93,19 +96,21 @@ def test_truncation_at_every_offset_is_a_format_error(cut):
         read(SMALL[:cut])
 
 
-def test_every_bit_flip_is_a_format_error():
-    for position in range(len(SMALL) * 8):
-        damaged = bytearray(SMALL)
+@pytest.mark.parametrize("small", [SMALL, SMALL_V2], ids=["v3", "v2"])
+def test_every_bit_flip_is_a_format_error(small):
+    for position in range(len(small) * 8):
+        damaged = bytearray(small)
         damaged[position // 8] ^= 1 << (position % 8)
         with pytest.raises(FormatError):
             read(bytes(damaged))
 
 
-def test_trailing_bytes_are_a_format_error():
+@pytest.mark.parametrize("small", [SMALL, SMALL_V2], ids=["v3", "v2"])
+def test_trailing_bytes_are_a_format_error(small):
     with pytest.raises(FormatError, match="after the last chunk"):
-        read(SMALL + b"\x00")
+        read(small + b"\x00")
 
 
 def test_unknown_versions_are_refused_clearly():
-    with pytest.raises(FormatError, match="unsupported .snnc version 9; this snn_codec reads versions 1 and 2"):
+    with pytest.raises(FormatError, match="unsupported .snnc version 9; this snn_codec reads versions 1, 2 and 3"):
         read(SMALL[:4] + b"\x09" + SMALL[5:])

@@ -89,7 +89,7 @@ def snnc_bytes(tmp_path, wav, tiny_model_file, capsys) -> bytes:
         (lambda b: b[: len(b) // 2], "truncated"),
         (lambda b: b[:3], "truncated"),
         (lambda b: b"", "empty input"),
-        (lambda b: b[:60] + bytes([b[60] ^ 0x10]) + b[61:], "checksum"),
+        (lambda b: b[:72] + bytes([b[72] ^ 0x10]) + b[73:], "checksum"),
         (lambda b: b"RIFF" + b[4:], "not a .snnc file"),
         (lambda b: b[:4] + b"\x09" + b[5:], "unsupported .snnc version"),
     ],

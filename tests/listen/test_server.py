@@ -95,6 +95,8 @@ def test_bad_submissions_get_clear_4xx_answers_and_the_server_goes_on(server, sm
         (rate(server, 0, [1, 2, 3, 4, None], submit=True), 400, "rate every condition"),
         (request(server, "GET", "/api/session"), 400, "listener"),
         (request(server, "GET", "/api/session?listener=a/b"), 400, "listener name"),
+        (request(server, "GET", "/api/session?listener=bob%0A"), 400, "listener name"),  # a name ending in a newline
+        (rate(server, 0, [1, 2, 3, 4, 5], listener="ana\n"), 400, "listener name"),
         (request(server, "GET", "/", headers={"Host": "attacker.example"}), 421, "unexpected host"),
     ]
     for (status, reply), expected, message in bad:
