@@ -23,6 +23,7 @@ from snn_codec.errors import CodecError
 from snn_codec.eval.plots import plot_training
 from snn_codec.model_io import load_model, save_model
 from snn_codec.rate import check_target_kbps
+from snn_codec.train.checkpoints import load_checkpoint, refusing_code
 from snn_codec.train.module import CodecModule
 
 
@@ -116,7 +117,7 @@ def run_training(
     save_config(config, saved)
     pl.seed_everything(config.train.seed, workers=True)
     resume_from = last if resume and last.exists() else None
-    start_step = torch.load(resume_from, map_location="cpu", weights_only=False)["global_step"] if resume_from else 0
+    start_step = load_checkpoint(resume_from)["global_step"] if resume_from else 0
     train_loader, validation_loaders = build_loaders(config, start_step)
     module = CodecModule.from_config(config)
     if resume_from is None and config.train.init_from:
@@ -143,7 +144,8 @@ def run_training(
         num_sanity_val_steps=0,
         enable_model_summary=progress,
     )
-    trainer.fit(module, train_loader, validation_loaders, ckpt_path=resume_from)
+    with refusing_code(resume_from):  # a resumed checkpoint is read as data only, never run
+        trainer.fit(module, train_loader, validation_loaders, ckpt_path=resume_from, weights_only=True)
     trimmed = module.rate_controlled and config.train.rate_control.trim
     trim = _trim(module, trainer, validation_loaders) if trimmed else {}
     trainer.save_checkpoint(last)
@@ -239,6 +241,7 @@ def export_checkpoint(run_dir: str | os.PathLike, out: str | os.PathLike | None 
     last = run_dir / "checkpoints" / "last.ckpt"
     if not last.is_file():
         raise CodecError(f"{run_dir}: no checkpoint to export (expected {last})")
-    module = CodecModule.load_from_checkpoint(last, map_location="cpu", weights_only=False)
+    with refusing_code(last):
+        module = CodecModule.load_from_checkpoint(last, map_location="cpu", weights_only=True)
     plot_training(run_dir, module.config.train.rate_control.target_kbps)
     return save_model(module.codec.eval(), out or run_dir / "model.safetensors", half=half)
