@@ -25,11 +25,12 @@ demo: install
 test: install
 	$(BIN)/python -m pytest tests
 
+# The README's "Train your own model": the corpus of the default model, then its recipe (runs/piano-v3/).
 corpus: install
-	$(BIN)/snn-codec data synth-piano --out data/piano
+	$(BIN)/snn-codec data synth-piano --out data/piano-multi --pieces 300
 
 train: corpus
-	$(BIN)/snn-codec train --config configs/piano.yaml
+	$(BIN)/snn-codec train --config configs/piano-v3.yaml
 
 VQ_BASELINES := piano-vq-0.5k piano-rvq-1.5k piano-rvq-3k
 

@@ -3,9 +3,13 @@ beside it for people to read. Shipped models are found by name in `snn_codec/pre
 
 from __future__ import annotations
 
+import copy
 import os
+from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 
+import torch
 import yaml
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
@@ -39,20 +43,65 @@ def save_model(codec: Codec, path: str | os.PathLike, half: bool = False) -> Pat
     `half` stores the decoder's floating-point weights as float16 (the bulk of the file); they load back
     as float32, so the model that runs (and its weight hash) is the rounded one. The encoder and the
     bottleneck stay float32: the events depend on the sign of BatchNorm outputs, which rounding flips.
+
+    The model is saved under its config's name, unless that is a shipped model's name and the weights are
+    not that model's: then the name gets the first 8 hex digits of the weight hash (`piano-v3-1a2b3c4d`),
+    so that files it writes never pass for the shipped model's.
     """
     path = Path(path).with_suffix(".safetensors")
-    config_text = yaml.safe_dump(to_dict(codec.config), sort_keys=False)
     tensors = {}
     for name, tensor in codec.state_dict().items():
         tensor = tensor.detach().cpu().contiguous()
         rounded = half and tensor.is_floating_point() and name.startswith("decoder.")
         tensors[name] = tensor.half() if rounded else tensor
+    config = replace(codec.config, name=_own_name(codec, tensors))
+    config_text = yaml.safe_dump(to_dict(config), sort_keys=False)
     tmp = path.with_suffix(".safetensors.part")
     save_file(tensors, str(tmp), metadata={"format": "snn_codec", "config": config_text})
     make_readable(tmp)
     os.replace(tmp, path)
     path.with_suffix(".yaml").write_text(config_text)
     return path
+
+
+def _own_name(codec: Codec, tensors: dict[str, torch.Tensor]) -> str:
+    """The name to save `codec` under, with `tensors` as its stored weights (see `save_model`)."""
+    name = codec.config.name
+    if name not in shipped_models():
+        return name
+    stored = copy.deepcopy(codec)
+    stored.load_state_dict(tensors)  # float16 weights come back as they will load
+    weight_hash = stored.weight_hash()
+    return name if load_model(name).weight_hash() == weight_hash else f"{name}-{weight_hash.hex()[:8]}"
+
+
+def model_name(path: str | os.PathLike) -> str | None:
+    """The name in a model file's metadata (read without loading the weights), or None if it has none."""
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            config = yaml.safe_load((handle.metadata() or {}).get("config", ""))
+    except (SafetensorError, OSError, ValueError, yaml.YAMLError):
+        return None
+    return config.get("name") if isinstance(config, dict) else None
+
+
+def find_model(name: str, weight_hash: bytes, folders: Iterable[str | os.PathLike] = ()) -> Path | None:
+    """The model file named `name` with these weights, where trained models are kept: the .safetensors
+    files in `folders`, in the current folder and in runs/*/ (`snn-codec train` writes
+    runs/NAME/model.safetensors). None if there is none."""
+    places = [*map(Path, folders), Path("."), *sorted(Path("runs").glob("*/"))]
+    seen = set()
+    for folder in places:
+        for path in sorted(folder.glob("*.safetensors")) if folder.is_dir() else []:
+            if path.resolve() in seen or model_name(path) != name:
+                continue
+            seen.add(path.resolve())
+            try:
+                if load_model(path).weight_hash() == weight_hash:
+                    return path
+            except CodecError:
+                continue
+    return None
 
 
 def resolve_model_path(name_or_path: str | os.PathLike) -> Path:

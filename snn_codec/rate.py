@@ -75,6 +75,12 @@ class Trim:
         """Whether the trim stopped short of its target (the events allow no closer rate)."""
         return abs(self.error) > MISSED
 
+    def describe_offset(self) -> str:
+        """The offset for people, with the sign metrics.json keeps it in (`trim/offset`)."""
+        if round(self.offset, 4) == 0:
+            return "threshold trim 0 (thresholds unchanged)"
+        return f"threshold trim {self.offset:+.4f} (added to the input current)"
+
 
 @torch.no_grad()
 def trim_rate(codec: Codec, probe: Sequence[Tensor], target_kbps: float) -> Trim:

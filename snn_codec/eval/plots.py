@@ -108,7 +108,8 @@ def plot_training(run_dir: str | os.PathLike, target_kbps: float = 0.0) -> Path:
         for key in keys:
             if logs.get(key):
                 steps, values = zip(*logs[key])
-                marked = key.startswith("val") or key in ("train/probe_kbps", "train/trim_offset")
+                # sparse series get markers: a line alone draws nothing for a single point (a short run)
+                marked = key.startswith("val") or key in ("train/probe_kbps", "train/trim_offset") or len(steps) < 20
                 ax.plot(steps, values, marker="." if marked else None, label=key)
         if title.startswith("bitrate") and target_kbps > 0:
             ax.axhline(target_kbps, color="black", ls="--", lw=0.8, label=f"target {target_kbps:g}")
