@@ -248,10 +248,13 @@ def compress(
 
 
 def compress_file(input_path, output_path, model: Codec | str | None = None, coder: str = "auto",
-                  progress: bool = False, target_kbps: float | None = None) -> None:
-    """Compresses an audio file into a .snnc file, streaming; the output appears only when complete."""
+                  progress: bool = False, target_kbps: float | None = None, overwrite: bool = True) -> None:
+    """Compresses an audio file into a .snnc file, streaming; the output appears only when complete.
+
+    With `overwrite=False`, an output that exists when the file is complete is kept and CodecError raised.
+    """
     source, codec = AudioSource(input_path), _model(model)
-    with atomic_output(output_path) as tmp, open(tmp, "wb") as out:
+    with atomic_output(output_path, overwrite) as tmp, open(tmp, "wb") as out:
         compress_to(source, out, codec, coder, progress, target_kbps)
 
 
@@ -361,14 +364,15 @@ def decompress(data: bytes, model: Codec | str | None = None, progress: bool = F
 
 
 def decompress_file(input_path, output_path, model: Codec | str | None = None, progress: bool = False,
-                    start_s: float = 0.0, duration_s: float | None = None) -> Header:
+                    start_s: float = 0.0, duration_s: float | None = None, overwrite: bool = True) -> Header:
     """Decodes a .snnc file (a path or a readable binary stream) into an audio file (wav, flac or ogg),
-    streaming; the output appears only when complete."""
+    streaming; the output appears only when complete. With `overwrite=False`, an output that exists when
+    the file is complete is kept and CodecError raised."""
     fmt = output_format(output_path)
     opened = contextlib.nullcontext(input_path) if hasattr(input_path, "read") else open_snnc(input_path)
     with opened as source:
         header, blocks = decompress_from(source, model, progress, start_s, duration_s)
-        with atomic_output(output_path) as tmp:
+        with atomic_output(output_path, overwrite) as tmp:
             sink = AudioSink(tmp, header.sample_rate, header.channels, fmt)
             try:
                 for block in blocks:

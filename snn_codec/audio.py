@@ -17,7 +17,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from snn_codec.errors import AudioError
+from snn_codec.errors import AudioError, CodecError
 
 MAX_SAMPLE_RATE = 768_000
 T = TypeVar("T")
@@ -125,25 +125,58 @@ def save_audio(path: str | os.PathLike, samples, sample_rate: int) -> None:
 
 
 class atomic_output:
-    """Context manager yielding a temporary path beside `path`; renamed onto `path` on success only."""
+    """Context manager yielding a temporary path beside `path`; renamed onto `path` on success only.
 
-    def __init__(self, path: str | os.PathLike):
-        self.path = Path(path)
+    Args:
+        path: the file to write.
+        overwrite: replace an existing `path`. Without it, the file is linked into place, which fails if
+            `path` exists at that moment: a file that appeared while this one was written is never replaced.
+    """
+
+    def __init__(self, path: str | os.PathLike, overwrite: bool = True):
+        self.path, self.overwrite = Path(path), overwrite
 
     def __enter__(self) -> str:
         directory = self.path.parent if str(self.path.parent) else Path(".")
         if not directory.is_dir():
-            raise AudioError(f"{self.path}: the folder {directory} does not exist")
-        fd, self.tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".part", dir=directory)
+            problem = "is a file, not a folder" if directory.exists() else "does not exist"
+            raise AudioError(f"{self.path}: {directory} {problem}")
+        try:
+            fd, self.tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".part", dir=directory)
+        except OSError as err:  # e.g. a read-only folder: name the folder, not the temporary file
+            raise type(err)(err.errno, err.strerror, str(directory)) from None
         os.close(fd)
         return self.tmp
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None:
-            make_readable(self.tmp)  # mkstemp makes 0600; give the file the usual permissions
-            os.replace(self.tmp, self.path)
-        elif os.path.exists(self.tmp):
-            os.unlink(self.tmp)
+        try:
+            if exc_type is None:
+                make_readable(self.tmp)  # mkstemp makes 0600; give the file the usual permissions
+                if self.overwrite:
+                    os.replace(self.tmp, self.path)
+                else:
+                    _create_exclusively(self.tmp, self.path)
+        except OSError as err:  # name the target, not the temporary file
+            raise type(err)(err.errno, err.strerror, str(self.path)) from None
+        finally:
+            if os.path.exists(self.tmp):
+                os.unlink(self.tmp)
+
+
+def _create_exclusively(tmp: str, path: Path) -> None:
+    """Puts the complete file `tmp` at `path` unless `path` exists (checked and done in one step); the caller
+    removes `tmp`."""
+    exists = CodecError(f"{path} exists (it appeared while this file was written); pass --force to overwrite it")
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise exists from None
+    except OSError:  # no hard links on this file system: reserve the name, then rename onto it
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL))
+        except FileExistsError:
+            raise exists from None
+        os.replace(tmp, path)
 
 
 def make_readable(path: str | os.PathLike) -> None:

@@ -58,6 +58,10 @@ def plan_jobs(
         if paths[1] == STDIO or Path(paths[1]).suffix.lower() in output_suffixes:
             return [Job(paths[0], paths[1])]
     inputs = [p for path in paths for p in _expand(path, input_suffixes)]
+    twice = sorted({p for p in inputs if inputs.count(p) > 1})
+    if twice:
+        raise CodecError(f"{twice[0]} is given more than once; name each input once (an output name ends in "
+                         f"{' or '.join(output_suffixes)})")
     if STDIO in inputs and len(inputs) > 1:
         raise CodecError("'-' (standard input) must be the only input")
     if out_dir is not None:
@@ -74,8 +78,17 @@ def plan_jobs(
 
 
 def check_overwrite(output: str, force: bool) -> None:
+    """Refuses an existing output early, before any work; the write itself checks again (see `atomic_output`)."""
     if output != STDIO and Path(output).exists() and not force:
         raise CodecError(f"{output} exists; pass --force to overwrite it")
+
+
+def check_not_input(job: Job) -> None:
+    """Refuses a job whose output is its own input (the same name, or another name of the same file)."""
+    if STDIO in (job.input, job.output) or not (Path(job.input).exists() and Path(job.output).exists()):
+        return
+    if os.path.samefile(job.input, job.output):
+        raise CodecError(f"{job.output} is also the input; choose another output name")
 
 
 @contextmanager

@@ -1,41 +1,62 @@
 """Command line: `snn-codec compress|decompress|info|demo|data|train|listen`. A thin layer over the library.
 
-Exit codes: 0 success; 1 a codec error (bad input, bad file, bad config: one line on stderr per problem;
-in a batch, the other files are still processed); 2 bad command-line usage; 130 interrupted.
+Exit codes: 0 success; 1 a failure the user can cause (bad input, bad file, bad config, an output that
+cannot be written: one line on stderr per problem; in a batch, the other files are still processed and a
+summary follows), or a closed standard output (quietly, as other Unix tools); 2 bad command-line usage;
+130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
-from snn_codec.errors import CodecError
+from snn_codec.errors import CodecError, describe_os_error
 
 
 def _status(message: str, to_stdout: bool) -> None:
     print(message, file=sys.stdout if to_stdout else sys.stderr)
 
 
+def _failure_message(err: BaseException) -> str | None:
+    """One line for a failure the user can cause, or None for anything else (a bug keeps its traceback)."""
+    import soundfile
+
+    if isinstance(err, CodecError):
+        return str(err)
+    if isinstance(err, OSError):
+        return describe_os_error(err)
+    if isinstance(err, soundfile.SoundFileError):  # libsndfile failing to read or write a file
+        return f"{err}"
+    return None
+
+
 def _run_jobs(jobs, work, label: str, force: bool) -> list:
-    """Runs `work(job)` for every job with a progress bar; a failing file is reported and skipped."""
+    """Runs `work(job)` for every job with a progress bar; a failing file is reported and skipped, and a
+    summary closes a batch with failures."""
     from tqdm.auto import tqdm
 
-    from snn_codec.batch import check_overwrite
+    from snn_codec.batch import check_not_input, check_overwrite
 
     results, failures = [], 0
     for job in tqdm(jobs, desc=label, unit="file", disable=len(jobs) < 2, leave=False):
         try:
             check_overwrite(job.output, force)
+            check_not_input(job)
             results.append(work(job))
-        except CodecError as err:
-            if len(jobs) == 1:
+        except BrokenPipeError:  # standard output is gone: nothing more can be reported
+            raise
+        except Exception as err:
+            message = _failure_message(err)
+            if len(jobs) == 1 or message is None:
                 raise
             failures += 1
-            print(f"snn-codec: error: {job.input}: {err}", file=sys.stderr)
+            tqdm.write(f"snn-codec: error: {job.input}: {message}", file=sys.stderr)  # above the progress bar
     if failures:
-        raise CodecError(f"{failures} of {len(jobs)} files failed")
+        raise CodecError(f"{failures} of {len(jobs)} files failed ({len(results)} written); see the errors above")
     return results
 
 
@@ -61,7 +82,7 @@ def compress_cmd(args: argparse.Namespace) -> None:
                 sys.stdout.buffer.flush()
             else:
                 api.compress_file(path, job.output, model=codec, coder=args.coder, progress=True,
-                                  target_kbps=args.kbps)
+                                  target_kbps=args.kbps, overwrite=args.force)
                 size = Path(job.output).stat().st_size
         kbps = size * 8 / source.info.duration_s / 1000
         _status(f"{job.output}: {size} bytes, {source.info.duration_s:.2f} s, {kbps:.3f} kbps", to_stdout)
@@ -85,7 +106,7 @@ def decompress_cmd(args: argparse.Namespace) -> None:
         with writable_path(job.output, ".wav") as out:
             source = sys.stdin.buffer if job.input == STDIO else job.input
             header = api.decompress_file(source, out, model=args.model, progress=True, start_s=args.start,
-                                         duration_s=args.duration)
+                                         duration_s=args.duration, overwrite=args.force)
         duration_s = header.num_samples / header.sample_rate - args.start
         if args.duration is not None:
             duration_s = min(duration_s, args.duration)
@@ -255,6 +276,14 @@ def export_nir_cmd(args: argparse.Namespace) -> None:
           f"({codec.units} units, dt {dt:g} s) as NIR nodes {sorted(graph.nodes)}")
 
 
+def _silence_stdout() -> None:
+    """Points standard output at /dev/null, so that flushing it at exit does not fail again."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # not a real file (captured in tests): nothing to flush
+        pass
+
+
 def build_parser() -> argparse.ArgumentParser:
     from snn_codec import __version__
 
@@ -375,8 +404,15 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.command(args)
-    except CodecError as err:
-        print(f"snn-codec: error: {err}", file=sys.stderr)
+        sys.stdout.flush()  # a closed pipe shows here rather than at exit
+    except BrokenPipeError:  # e.g. `snn-codec compress in.wav - | head -c 10`: stop quietly, like other tools
+        _silence_stdout()
+        return 1
+    except Exception as err:
+        message = _failure_message(err)
+        if message is None:
+            raise
+        print(f"snn-codec: error: {message}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("snn-codec: interrupted", file=sys.stderr)

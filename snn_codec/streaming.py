@@ -120,10 +120,16 @@ class AudioSink:
             raise AudioError(f"cannot write {fmt} audio at {sample_rate} Hz: {err}") from None
 
     def write(self, block: np.ndarray) -> None:
-        self.handle.write(np.clip(block.T, -1.0, 1.0))
+        try:
+            self.handle.write(np.clip(block.T, -1.0, 1.0))
+        except sf.SoundFileError as err:  # libsndfile's report of a failed write, e.g. a full disk
+            raise AudioError(f"cannot write the audio file ({err}); is the disk full?") from None
 
     def close(self) -> None:
-        self.handle.close()
+        try:
+            self.handle.close()
+        except sf.SoundFileError as err:
+            raise AudioError(f"cannot finish the audio file ({err}); is the disk full?") from None
 
 
 def output_format(path: str | os.PathLike) -> str:
