@@ -156,6 +156,9 @@ def _writer(out: BinaryIO, codec: Codec, coder: str, sample_rate: int, num_sampl
             channels: int) -> ContainerWriter:
     """A container writer for `num_samples` at `sample_rate` coded by `codec`, its header written."""
     bottleneck = codec.bottleneck
+    if not bottleneck.has_bitstream:
+        raise CodecError(f"{codec.config.name}: an unquantized reference model has no bitstream (it measures the "
+                         "auto-encoder's ceiling); compress with a spiking or VQ model")
     choices = coders_for(bottleneck.stores_indices)
     coders = list(choices.values()) if coder == "auto" else [coder_by_name(coder, bottleneck.stores_indices)]
     header = Header(

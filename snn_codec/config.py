@@ -122,6 +122,29 @@ class DataConfig:
 
 
 @dataclass(frozen=True)
+class AdversarialConfig:
+    """Adversarial training on top of the reconstruction losses (snn_codec/train/discriminators.py).
+
+    Discriminators: one per period of `periods` (the waveform folded into rows) and one per STFT size of
+    `fft_sizes` (log magnitudes), each `channels` wide; they see the first `batch_size` crops of each batch
+    (they would cost several times the codec's step on a CPU if they saw all). From `start_step` on, the
+    codec's loss adds `weight` x the hinge adversarial loss and `feature_weight` x the feature-matching
+    loss, and the discriminators train with their own AdamW at `learning_rate`. They are saved in checkpoints (a run
+    resumes with them) and never in the exported model.
+    """
+
+    enabled: bool = False
+    start_step: int = 0
+    weight: float = 0.1
+    feature_weight: float = 0.2
+    learning_rate: float = 2.0e-4
+    periods: tuple[int, ...] = (2, 3, 5, 7, 11)
+    fft_sizes: tuple[int, ...] = (512, 1024, 2048)
+    channels: int = 16
+    batch_size: int = 4
+
+
+@dataclass(frozen=True)
 class TrainConfig:
     steps: int = 20000
     batch_size: int = 16
@@ -131,6 +154,7 @@ class TrainConfig:
     grad_clip: float = 1.0
     mel_weight: float = 1.0
     stft_weight: float = 1.0
+    adversarial: AdversarialConfig = field(default_factory=AdversarialConfig)
     sparsity: SparsityConfig = field(default_factory=SparsityConfig)
     rate_control: RateControlConfig = field(default_factory=RateControlConfig)
     init_from: str = ""  # a shipped model name or .safetensors file to start from (same architecture)

@@ -6,6 +6,7 @@ import inspect
 from typing import Any
 
 from snn_codec.bottlenecks.base import Bottleneck, BottleneckOutput, State, spike_stats
+from snn_codec.bottlenecks.continuous import ContinuousBottleneck
 from snn_codec.bottlenecks.norse_neurons import NorseLIF, NorseLSNN
 from snn_codec.bottlenecks.snntorch_neurons import SnnTorchLeaky, SnnTorchSynaptic
 from snn_codec.bottlenecks.threshold import ThresholdBottleneck
@@ -21,13 +22,16 @@ BOTTLENECKS: dict[str, type[Bottleneck]] = {
     "vq": VQBottleneck,
     "rvq": ResidualVQBottleneck,
 }
+# References that train and evaluate but store nothing: kept out of BOTTLENECKS, whose members are codecs.
+REFERENCE_BOTTLENECKS: dict[str, type[Bottleneck]] = {"continuous": ContinuousBottleneck}
 
 
 def build_bottleneck(kind: str, latent_dim: int, **options: Any) -> Bottleneck:
     """Builds the bottleneck registered as `kind`; unknown kinds or options raise ConfigError."""
-    if kind not in BOTTLENECKS:
-        raise ConfigError(f"unknown bottleneck {kind!r}; choose from {sorted(BOTTLENECKS)}")
-    cls = BOTTLENECKS[kind]
+    known = BOTTLENECKS | REFERENCE_BOTTLENECKS
+    if kind not in known:
+        raise ConfigError(f"unknown bottleneck {kind!r}; choose from {sorted(known)}")
+    cls = known[kind]
     allowed = set(inspect.signature(cls).parameters) - {"latent_dim"}
     unknown = set(options) - allowed
     if unknown:
@@ -35,4 +39,4 @@ def build_bottleneck(kind: str, latent_dim: int, **options: Any) -> Bottleneck:
     return cls(latent_dim=latent_dim, **options)
 
 
-__all__ = ["BOTTLENECKS", "Bottleneck", "BottleneckOutput", "State", "build_bottleneck", "spike_stats"]
+__all__ = ["BOTTLENECKS", "REFERENCE_BOTTLENECKS", "Bottleneck", "BottleneckOutput", "State", "build_bottleneck", "spike_stats"]

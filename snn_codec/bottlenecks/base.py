@@ -28,6 +28,7 @@ class Bottleneck(nn.Module):
 
     alphabet_size: int = 2  # 2 for spikes, the codebook size for VQ; read by the event coder
     stores_indices: ClassVar[bool] = False  # events are int64 codebook indices (index coders), not spikes
+    has_bitstream: ClassVar[bool] = True  # False for the unquantized reference, which cannot be stored
     units: int  # rows of `events`: neurons N, or codebooks Q
 
     @property

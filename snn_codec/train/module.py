@@ -11,12 +11,14 @@ import torch
 from torch import Tensor
 
 from snn_codec.bitstream.entropy import model_cost_bits
-from snn_codec.codec import Codec
+from snn_codec.codec import Codec, CodecOutput
 from snn_codec.config import Config, from_dict, to_dict
 from snn_codec.errors import ConfigError
 from snn_codec.eval.metrics import log_mel_distance, si_sdr
 from snn_codec.rate import Trim, coded_kbps, probe_kbps, trim_rate
 from snn_codec.train.losses import mel_loss, multi_resolution_stft_loss
+from snn_codec.train.discriminators import (Discriminators, discriminator_loss, feature_matching_loss,
+                                              generator_loss)
 from snn_codec.train.schedules import learning_rate_factor, rate_control_step, sparsity_weight
 
 # Metric prefixes of the validation loaders, in order: in-domain, then the held-out (unseen) timbre.
@@ -37,6 +39,12 @@ class CodecModule(pl.LightningModule):
         self.save_hyperparameters({"config": config})
         self.config: Config = from_dict(Config, config)
         self.codec = Codec(self.config.model)
+        adversarial = self.config.train.adversarial
+        # Training only: saved in checkpoints, never in the exported model (which holds `codec` alone).
+        self.discriminators = (Discriminators(adversarial.periods, adversarial.fft_sizes, adversarial.channels)
+                               if adversarial.enabled else None)
+        # Two optimisers take turns (discriminators, then codec), so this module steps them itself.
+        self.automatic_optimization = not adversarial.enabled
         control = self.config.train.rate_control
         if self.rate_controlled and not (control.gain > 0 and control.proportional >= 0 and control.probe_every >= 1
                                             and 0 < control.min_weight <= control.initial_weight <= control.max_weight):
@@ -59,6 +67,12 @@ class CodecModule(pl.LightningModule):
         return cls(to_dict(config))
 
     @property
+    def stores_spikes(self) -> bool:
+        """Whether the bottleneck's events are spikes (not VQ codes, nor the unquantized reference's floats)."""
+        bottleneck = self.codec.bottleneck
+        return bottleneck.has_bitstream and not bottleneck.stores_indices
+
+    @property
     def rate_controlled(self) -> bool:
         return self.config.train.rate_control.target_kbps > 0
 
@@ -70,7 +84,8 @@ class CodecModule(pl.LightningModule):
             return 0.0
         return math.exp(float(self.sparsity_log_weight))
 
-    def _losses(self, audio: Tensor) -> tuple[Tensor, dict[str, Tensor], Tensor]:
+    def _losses(self, audio: Tensor) -> tuple[Tensor, dict[str, Tensor], CodecOutput]:
+        """The reconstruction and sparsity losses of one batch (B, 1, S), their logs, the codec's output."""
         train, sample_rate = self.config.train, self.config.model.sample_rate
         out = self.codec(audio)
         reference, estimate = audio[:, 0], out.audio[:, 0]
@@ -80,17 +95,59 @@ class CodecModule(pl.LightningModule):
         loss = train.stft_weight * stft + train.mel_weight * mel + weight * out.bottleneck.aux_loss
         logs = {"loss": loss, "stft": stft, "mel": mel, "sparsity_weight": torch.tensor(weight)}
         logs.update(out.bottleneck.stats)
-        return loss, logs, out.bottleneck.events
+        return loss, logs, out
+
+    def _adversarial_step(self, audio: Tensor) -> tuple[Tensor, dict[str, Tensor], CodecOutput]:
+        """One step of each optimiser: the discriminators on real vs generated audio, then the codec on its
+        reconstruction losses plus the adversarial and feature-matching terms (from `start_step` on)."""
+        train = self.config.train
+        adversarial = train.adversarial
+        codec_optimizer, discriminator_optimizer = self.optimizers()
+        loss, logs, out = self._losses(audio)
+        active = self.global_step >= adversarial.start_step
+        if active:
+            self.toggle_optimizer(discriminator_optimizer)
+            real_audio, fake_audio = audio[: adversarial.batch_size], out.audio[: adversarial.batch_size]
+            real, fake = self.discriminators(real_audio), self.discriminators(fake_audio.detach())
+            d_loss = discriminator_loss(real, fake)
+            discriminator_optimizer.zero_grad()
+            self.manual_backward(d_loss)
+            self.clip_gradients(discriminator_optimizer, train.grad_clip, "norm")
+            # The unwrapped optimiser: Lightning counts every wrapped step as a training step.
+            discriminator_optimizer.optimizer.step()
+            self.untoggle_optimizer(discriminator_optimizer)
+        self.toggle_optimizer(codec_optimizer)  # from here on, gradients reach the codec's weights only
+        if active:
+            with torch.no_grad():
+                real = self.discriminators(real_audio)
+            fake = self.discriminators(fake_audio)
+            g_adversarial, matching = generator_loss(fake), feature_matching_loss(real, fake)
+            loss = loss + adversarial.weight * g_adversarial + adversarial.feature_weight * matching
+            logs.update({"loss": loss, "disc": d_loss.detach(), "adv": g_adversarial.detach(),
+                         "feature_matching": matching.detach()})
+        codec_optimizer.zero_grad()
+        self.manual_backward(loss)
+        self.clip_gradients(codec_optimizer, train.grad_clip, "norm")
+        codec_optimizer.step()
+        self.untoggle_optimizer(codec_optimizer)
+        codec_schedule, discriminator_schedule = self.lr_schedulers()
+        codec_schedule.step()
+        if active:
+            discriminator_schedule.step()
+        return loss, logs, out
 
     def training_step(self, batch: Tensor, batch_idx: int) -> Tensor:
-        loss, logs, events = self._losses(batch)
+        if self.discriminators is None:
+            loss, logs, out = self._losses(batch)
+        else:
+            loss, logs, out = self._adversarial_step(batch)
         if self.rate_controlled:
-            logs["model_kbps"] = torch.tensor(stream_model_kbps(events.detach().cpu().numpy(),
+            logs["model_kbps"] = torch.tensor(stream_model_kbps(out.bottleneck.events.detach().cpu().numpy(),
                                                                 self.config.model.frame_rate))
         self.log_dict({f"train/{k}": v for k, v in logs.items()}, prog_bar=False, sync_dist=False)
         self.log("loss", loss, prog_bar=True, logger=False)
         if "firing_rate" in logs:  # spiking bottlenecks; VQ ones report codebook statistics instead
-            self.log("rate", logs["firing_rate"], prog_bar=True, logger=False)
+            self.log("firing", logs["firing_rate"], prog_bar=True, logger=False)
         return loss
 
     def on_train_batch_start(self, batch: Tensor, batch_idx: int) -> None:
@@ -141,7 +198,7 @@ class CodecModule(pl.LightningModule):
                 "si_sdr": si_sdr(reference, estimate),
                 "log_mel_db": log_mel_distance(reference, estimate, sample_rate),
             }
-            if not self.codec.bottleneck.stores_indices:  # spikes; a VQ model's codebook indices have no rate
+            if self.stores_spikes:  # a VQ model's codebook indices have no firing rate
                 row["firing_rate"] = float(events[i].mean())
             self._validation.setdefault(dataloader_idx, []).append(row)
 
@@ -151,17 +208,24 @@ class CodecModule(pl.LightningModule):
         for index, rows in sorted(self._validation.items()):
             prefix = VALIDATION_PREFIXES[index]
             logs.update({f"{prefix}/{k}": float(np.mean([row[k] for row in rows])) for k in rows[0]})
-            logs[f"{prefix}/payload_kbps"] = coded_kbps(self._validation_events[index],
-                                                        self.codec.bottleneck.alphabet_size,
-                                                        self.config.model.frame_rate)
+            if self.codec.bottleneck.has_bitstream:
+                logs[f"{prefix}/payload_kbps"] = coded_kbps(self._validation_events[index],
+                                                            self.codec.bottleneck.alphabet_size,
+                                                            self.config.model.frame_rate)
         self._validation.clear()
         self._validation_events.clear()
         self.log_dict(logs, prog_bar=False, sync_dist=True, add_dataloader_idx=False)
 
     def configure_optimizers(self):
         train = self.config.train
+
+        def warm_up_then_decay(step: int) -> float:
+            return learning_rate_factor(step, train.warmup_steps, train.steps)
+
         optimizer = torch.optim.AdamW(self.codec.parameters(), lr=train.learning_rate, weight_decay=train.weight_decay)
-        schedule = torch.optim.lr_scheduler.LambdaLR(
-            optimizer, lambda step: learning_rate_factor(step, train.warmup_steps, train.steps)
-        )
-        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}
+        schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, warm_up_then_decay)
+        if self.discriminators is None:
+            return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}
+        critic = torch.optim.AdamW(self.discriminators.parameters(), lr=train.adversarial.learning_rate,
+                                   betas=(0.8, 0.99), weight_decay=train.weight_decay)
+        return [optimizer, critic], [schedule, torch.optim.lr_scheduler.LambdaLR(critic, warm_up_then_decay)]

@@ -132,11 +132,12 @@ def run_training(
         default_root_dir=run_dir,
         accelerator=accelerator,
         devices=devices,
-        strategy="auto",  # DDP when devices > 1
+        strategy=_strategy(config, devices),
         max_steps=max_steps or config.train.steps,
         val_check_interval=config.train.val_every,
         check_val_every_n_epoch=None,
-        gradient_clip_val=config.train.grad_clip,
+        # An adversarial run clips its two optimisers' gradients itself (CodecModule._adversarial_step).
+        gradient_clip_val=None if config.train.adversarial.enabled else config.train.grad_clip,
         logger=CSVLogger(run_dir, name="logs"),  # a new version folder per (resumed) session
         callbacks=[checkpoints, *([TQDMProgressBar(refresh_rate=10)] if progress else [])],
         enable_progress_bar=progress,
@@ -156,6 +157,13 @@ def run_training(
         (run_dir / "metrics.json").write_text(json.dumps({"step": trainer.global_step, **metrics}, indent=2))
         plot_training(run_dir, config.train.rate_control.target_kbps)
     return model_path
+
+
+def _strategy(config: Config, devices: str | int) -> str:
+    """DDP when devices > 1 ("auto"). The adversarial step runs a backward pass that reaches only the
+    discriminators, which plain DDP takes for an error, so it needs DDP that allows unused parameters."""
+    several = str(devices) not in ("auto", "1") and str(devices) != "[0]"
+    return "ddp_find_unused_parameters_true" if config.train.adversarial.enabled and several else "auto"
 
 
 def _trim(module: CodecModule, trainer: pl.Trainer, validation_loaders: list[DataLoader]) -> dict[str, float]:
