@@ -86,3 +86,22 @@ def test_adversarial_config_round_trips(tmp_path, tiny_config, audio_dir):
     assert load_config(tmp_path / "config.yaml") == config
     assert replace(config.train.adversarial, enabled=False) == replace(AdversarialConfig(), periods=(2, 3),
                                                                        fft_sizes=(64, 128), channels=4)
+
+
+def test_adversarial_training_runs_under_ddp(tmp_path, tiny_config, audio_dir):
+    """Two CPU processes: the discriminators' backward pass leaves the codec's weights without gradients,
+    which DDP accepts only when told to (train.run._strategy)."""
+    import subprocess
+    import sys
+
+    from snn_codec.config import save_config
+
+    save_config(adversarial_run(tiny_config, audio_dir, steps=2), tmp_path / "tiny.yaml")
+    command = [sys.executable, "-m", "snn_codec", "train", "--config", "tiny.yaml", "--run-dir", "run",
+               "--accelerator", "cpu", "--devices", "2", "--threads", "1"]
+    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Starting with 2 processes" in result.stderr + result.stdout
+    checkpoint = torch.load(tmp_path / "run" / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
+    assert checkpoint["global_step"] == 2
+    assert all(state["state"] for state in checkpoint["optimizer_states"])
