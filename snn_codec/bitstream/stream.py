@@ -4,37 +4,19 @@ Chunks let any length of audio stream through with flat memory, and let a reader
 reading only the chunk lengths. Version 3 (written) binds every chunk to its place and its file: each
 chunk carries its index and a last-chunk flag, and its checksum starts from the checksum stored just
 before it (the header's for chunk 0), so reordered, duplicated, dropped, foreign and trailing data are
-refused. Versions 2 and 1 are still read. docs/format.md describes every field.
+refused. Versions 2 and 1 are still read.
 
-Byte layout (all integers little-endian, no padding):
+Layout (docs/format.md has every field; all integers little-endian, no padding):
 
-    offset  size  field
-    0       4     magic b"SNNC"
-    4       1     version (u8) = 3 (2 for the older layout)
-    5       4     sample_rate (u32), Hz, of the original input
-    9       8     num_samples (u64), per channel, of the original input
-    17      2     channels (u16) of the original input
-    19      1     coder_id (u8): the coder every chunk must use, or 0 when chosen per chunk ("auto")
-    20      2     num_units (u16), N
-    22      4     num_frames (u32), T
-    26      4     chunk_frames (u32), F: frames per chunk (the last one may be shorter)
-    30      16    weight_hash: sha256(model weights)[:16]
-    46      1     L = length of model_id (u8)
-    47      L     model_id, utf-8
-    47+L    4     CRC32 of bytes 0 .. 47+L
-then ceil(T / F) chunks; in version 3 each is:
-    0       4     index (u32): 0 for the first chunk, then 1, 2, ...
-    4       1     flags (u8): bit 0 (LAST) set on the last chunk only; the other bits are 0
-    5       1     coder_id (u8) of this chunk
-    6       4     P = payload length (u32), at most a bound derived from N and the chunk's frames
-    10      P     payload: the chunk's (N, frames) events, coded on their own
-    10+P    4     CRC32 of (the 4 checksum bytes stored just before this chunk) + the chunk's bytes 0 .. 10+P
-and in version 2:
-    0       1     coder_id (u8) of this chunk
-    1       4     P = payload length (u32)
-    5       P     payload
-    5+P     4     CRC32 of the chunk's bytes 0 .. 5+P
-and nothing after the last chunk.
+    header  magic b"SNNC", version (u8), sample_rate (u32), num_samples (u64), channels (u16),
+            coder_id (u8, 0 = chosen per chunk), num_units N (u16), num_frames T (u32),
+            chunk_frames F (u32), weight_hash (16 bytes), model_id (u8 length + utf-8), CRC32 (u32)
+    then ceil(T / F) chunks, each in version 3:
+            index (u32), flags (u8, bit 0 = LAST), coder_id (u8), payload length P (u32), payload,
+            CRC32 (u32) of (the 4 checksum bytes stored just before the chunk) + the chunk's bytes
+    or in version 2:
+            coder_id (u8), payload length P (u32), payload, CRC32 (u32) of the chunk's bytes
+    and nothing after the last chunk.
 
 A VQ model's file has the same layout: N is its number of codebooks Q, and each chunk holds the (Q, frames)
 codebook indices, coded by an index coder whose payload starts with the codebook size. Every chunk of a

@@ -92,6 +92,8 @@ def snnc_bytes(tmp_path, wav, tiny_model_file, capsys) -> bytes:
         (lambda b: b[:72] + bytes([b[72] ^ 0x10]) + b[73:], "checksum"),
         (lambda b: b"RIFF" + b[4:], "not a .snnc file"),
         (lambda b: b[:4] + b"\x09" + b[5:], "unsupported .snnc version"),
+        (lambda b: b + b"\x00", "after the last chunk"),
+        (lambda b: b + b, "after the last chunk"),  # a second copy appended
     ],
 )
 @pytest.mark.parametrize("command", ["decompress", "info"])
