@@ -32,7 +32,7 @@ from snn_codec.bitstream.stream import (
 from snn_codec.codec import Codec
 from snn_codec.errors import AudioError, CodecError, FormatError
 from snn_codec.eval.metrics import bitrate_kbps
-from snn_codec.model_io import DEFAULT_MODEL, load_model, shipped_models
+from snn_codec.model_io import DEFAULT_MODEL, find_model, load_model, shipped_models
 from snn_codec.streaming import (
     AudioSink,
     AudioSource,
@@ -261,18 +261,33 @@ def compress_file(input_path, output_path, model: Codec | str | None = None, cod
         compress_to(source, out, codec, coder, progress, target_kbps)
 
 
-def _model_for(header: Header, model: Codec | str | None) -> Codec:
-    if model is None and header.model_id not in shipped_models():
-        raise CodecError(
-            f"this file was written by model {header.model_id!r}, which does not ship with snn_codec; "
-            "pass its .safetensors file with --model"
-        )
-    codec = _model(model or header.model_id)
+def _model_for(header: Header, model: Codec | str | None, folders: tuple[Path, ...] = ()) -> Codec:
+    """The model that wrote `header`'s file: `model`, else the shipped model it names, else the model file
+    of that name and weights found in `folders`, the current folder or runs/*/ (see `find_model`)."""
+    written_by = f"model {header.model_id!r} (weights {header.weight_hash.hex()[:12]})"
+    if model is None:
+        shipped = load_model(header.model_id) if header.model_id in shipped_models() else None
+        if shipped is not None and shipped.weight_hash() == header.weight_hash:
+            return _checked(header, shipped)
+        found = find_model(header.model_id, header.weight_hash, folders)
+        if found is None:
+            where = "is not the shipped model of that name" if shipped else "does not ship with snn_codec"
+            raise CodecError(
+                f"this file was written by {written_by}, which {where} and was not found beside the file, in the "
+                "current folder or in runs/*/; pass the .safetensors file of that model with --model (a run "
+                "of `snn-codec train` writes RUN_DIR/model.safetensors)")
+        model = found
+    codec = _model(model)
     if header.model_id != codec.config.name or header.weight_hash != codec.weight_hash():
         raise CodecError(
-            f"this file was written by model {header.model_id!r} (weights {header.weight_hash.hex()[:12]}), "
-            f"not by {codec.config.name!r} ({codec.weight_hash().hex()[:12]}); pass that model with --model"
+            f"this file was written by {written_by}, not by {codec.config.name!r} "
+            f"({codec.weight_hash().hex()[:12]}); pass that model with --model"
         )
+    return _checked(header, codec)
+
+
+def _checked(header: Header, codec: Codec) -> Codec:
+    """`codec`, once the header's units and frames agree with it."""
     if header.num_units != codec.units:
         raise FormatError(f"file has {header.num_units} units but model {codec.config.name!r} has {codec.units}")
     model_samples = resampled_length(header.num_samples, header.sample_rate, codec.config.sample_rate)
@@ -291,7 +306,8 @@ def decompress_from(source: BinaryIO, model: Codec | str | None = None, progress
     """
     reader = ContainerReader(source, coder_by_id)
     header = reader.header
-    codec = _model_for(header, model)
+    name = getattr(source, "name", None)  # a file's folder is a place to look for its model
+    codec = _model_for(header, model, (Path(name).parent,) if isinstance(name, str) else ())
     chunks = _model_chunks(reader, codec)
     rate, sr, total = codec.config.sample_rate, header.sample_rate, header.num_samples
     first = min(max(int(round(start_s * sr)), 0), total)

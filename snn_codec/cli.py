@@ -199,16 +199,22 @@ def synth_piano_cmd(args: argparse.Namespace) -> None:
 
 def train_cmd(args: argparse.Namespace) -> None:
     from snn_codec.config import load_config
+    from snn_codec.model_io import model_name
     from snn_codec.rate import Trim
-    from snn_codec.train.run import run_training, with_overrides
+    from snn_codec.train.run import run_training, training_warnings, with_overrides
 
     if args.threads:
         import torch
 
         torch.set_num_threads(args.threads)
-    config = with_overrides(load_config(args.config), steps=args.steps, data=args.data, target_kbps=args.target_kbps,
-                            init_from=args.init_from)
-    run_dir = Path(args.run_dir or Path("runs") / config.model.name)
+    config = load_config(args.config)
+    run_dir = Path(args.run_dir or Path("runs") / (args.name or config.model.name))
+    # the model is named after its run, so that it is never taken for the model whose config it started from
+    config = with_overrides(config, steps=args.steps, data=args.data, target_kbps=args.target_kbps,
+                            init_from=args.init_from, name=args.name or run_dir.resolve().name,
+                            val_every=args.val_every, checkpoint_every=args.checkpoint_every)
+    for warning in training_warnings(config):
+        print(f"snn-codec: warning: {warning}", file=sys.stderr)
     model = run_training(
         config, run_dir, resume=not args.no_resume, accelerator=args.accelerator, devices=args.devices,
         max_steps=args.max_steps,
@@ -218,12 +224,12 @@ def train_cmd(args: argparse.Namespace) -> None:
         trim = Trim(metrics["trim/offset"], metrics["trim/kbps_before"], metrics["trim/kbps_after"],
                     config.train.rate_control.target_kbps)
         print(f"rate trimmed to the target {trim.target_kbps:g} kbps: {trim.kbps_before:.3f} -> "
-              f"{trim.kbps_after:.3f} kbps on the validation audio (firing thresholds moved by {-trim.offset:+.4f})")
+              f"{trim.kbps_after:.3f} kbps on the validation audio ({trim.describe_offset()})")
         if trim.missed:
             print(f"snn-codec: warning: the model codes at {trim.kbps_after:.3f} kbps, not {trim.target_kbps:g}: "
                   "its events allow no closer rate (at high rates most units fire half the time; more units help)",
                   file=sys.stderr)
-    print(f"model written: {model} (config and checkpoints in {run_dir})")
+    print(f"model written: {model}, named {model_name(model)!r} (config and checkpoints in {run_dir})")
 
 
 def retarget_cmd(args: argparse.Namespace) -> None:
@@ -236,7 +242,7 @@ def retarget_cmd(args: argparse.Namespace) -> None:
                       exclude_soundfont=args.exclude_soundfont)
     trim = result.trim
     print(f"{args.model}: {trim.kbps_before:.3f} -> {trim.kbps_after:.3f} kbps for {trim.target_kbps:g} "
-          f"({trim.error:+.1%}) on {args.data}'s validation audio; firing thresholds moved by {-trim.offset:+.4f}; "
+          f"({trim.error:+.1%}) on {args.data}'s validation audio; {trim.describe_offset()}; "
           f"log-mel distance {result.log_mel_db_before:.2f} -> {result.log_mel_db_after:.2f} dB")
     print(f"model written: {out.with_suffix('.safetensors')}")
 
@@ -248,13 +254,20 @@ def analyze_cmd(args: argparse.Namespace) -> None:
     run_analysis(args.models, args.data, out, split=args.split, soundfont=args.soundfont, pieces=args.pieces,
                  controls=args.controls, seed=args.seed)
     print((out / "report.md").read_text())
+    used = len(json.loads((out / "report.json").read_text())["pieces"])
+    if used < args.pieces:
+        other = "train" if args.split != "train" else "validation"
+        print(f"note: the {args.split} split has {used} piece(s) with notes, not the {args.pieces} asked for; "
+              f"--split {other} has others", file=sys.stderr)
     print(f"report and figures in {out}")
 
 
 def export_cmd(args: argparse.Namespace) -> None:
+    from snn_codec.model_io import model_name
     from snn_codec.train.run import export_checkpoint
 
-    print(f"model written: {export_checkpoint(args.run_dir, args.output, half=args.half)}")
+    model = export_checkpoint(args.run_dir, args.output, half=args.half, force=args.force)
+    print(f"model written: {model}, named {model_name(model)!r} ({model.stat().st_size / 1e6:.1f} MB)")
 
 
 def export_nir_cmd(args: argparse.Namespace) -> None:
@@ -330,7 +343,8 @@ def build_parser() -> argparse.ArgumentParser:
     data = sub.add_parser("data", help="build datasets").add_subparsers(dest="data", required=True, metavar="KIND")
     p = data.add_parser("synth-piano", help="render generated piano MIDI with FluidSynth and GM soundfonts")
     p.add_argument("--out", required=True, help="corpus folder (resumable)")
-    p.add_argument("--pieces", type=int, default=240)
+    p.add_argument("--pieces", type=int, default=240, help="pieces in all, the last tenth for validation "
+                   "(default: %(default)s; more pieces later grow the corpus)")
     p.add_argument("--duration", type=float, default=30.0, help="seconds of music per piece")
     p.add_argument("--sample-rate", type=int, default=24000)
     p.add_argument("--soundfonts", default=",".join(TRAINING_SOUNDFONTS),
@@ -341,13 +355,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train", help="train a model from a YAML config (PyTorch Lightning)")
     p.add_argument("--config", required=True)
-    p.add_argument("--run-dir", default=None, help="default: runs/<model name>; resumes when it holds a run")
+    p.add_argument("--run-dir", default=None,
+                   help="default: runs/NAME (--name, else the config's model name); resumes when it holds a run")
+    p.add_argument("--name", default=None,
+                   help="the model's name (default: the run folder's name), stored in the model and its files")
     p.add_argument("--steps", type=int, default=None, help="override train.steps")
     p.add_argument("--target-kbps", type=float, default=None,
                    help="train to this entropy-coded bitrate: a controller sets the sparsity weight")
     p.add_argument("--init-from", default=None, metavar="MODEL",
                    help="start from this trained model's weights (override train.init_from)")
     p.add_argument("--max-steps", type=int, default=None, help="stop early at this step (resume later)")
+    p.add_argument("--val-every", type=int, default=None, help="override train.val_every (steps)")
+    p.add_argument("--checkpoint-every", type=int, default=None,
+                   help="override train.checkpoint_every (steps; Ctrl-C also saves the step it stops at)")
     p.add_argument("--data", default=None, help="override the data spec (synth:DIR, maestro:DIR, folder:DIR)")
     p.add_argument("--accelerator", default="auto", help="cpu, gpu or auto")
     p.add_argument("--devices", default="auto", help="number of devices (DDP when > 1) or auto")
@@ -391,7 +411,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="a run's last checkpoint -> model .safetensors (+ .yaml), also mid-training")
     p.add_argument("run_dir")
     p.add_argument("output", nargs="?", help="default: RUN_DIR/model.safetensors")
-    p.add_argument("--half", action="store_true", help="store float16 weights (half the size)")
+    p.add_argument("--half", action="store_true", help="store the decoder's weights as float16 (about half the size)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing output")
     p.set_defaults(command=export_cmd)
 
     from snn_codec.listen.cli import add_listen_parser
@@ -414,7 +435,7 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"snn-codec: error: {message}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("snn-codec: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as err:
+        print(f"snn-codec: {err}" if str(err) else "snn-codec: interrupted", file=sys.stderr)
         return 130
     return 0

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -13,7 +15,9 @@ import numpy as np
 import pytorch_lightning as pl
 import torch
 from pytorch_lightning.callbacks import ModelCheckpoint, TQDMProgressBar
+from lightning_fabric.utilities.seed import pl_worker_init_function
 from pytorch_lightning.loggers import CSVLogger
+from pytorch_lightning.utilities import rank_zero_only
 from torch.utils.data import DataLoader, Dataset, Sampler, Subset
 
 from snn_codec.config import Config, ModelConfig, save_config, to_dict
@@ -24,6 +28,7 @@ from snn_codec.eval.plots import plot_training
 from snn_codec.model_io import load_model, save_model
 from snn_codec.rate import check_target_kbps
 from snn_codec.train.checkpoints import load_checkpoint, refusing_code
+from snn_codec.train.interrupt import StopOnSignal, TrainingInterrupted
 from snn_codec.train.module import CodecModule
 
 
@@ -47,13 +52,22 @@ def build_loaders(config: Config, start_step: int = 0) -> tuple[DataLoader, list
     validation_files = [dataset_files(data.validation, "validation", exclude_soundfont=holdout)]
     if holdout:
         validation_files.append(dataset_files(data.validation, "validation", soundfont=holdout))
-    common = dict(num_workers=train.num_workers, persistent_workers=train.num_workers > 0)
+    common = dict(num_workers=train.num_workers, persistent_workers=train.num_workers > 0,
+                  worker_init_fn=_worker_init if train.num_workers > 0 else None)
     resume_at = ContinueSampler(len(train_set), start_step * train.batch_size)
     validation = [
         DataLoader(_validation_set(files, config), batch_size=max(1, train.batch_size // 4), shuffle=False, **common)
         for files in validation_files
     ]
     return DataLoader(train_set, batch_size=train.batch_size, sampler=resume_at, drop_last=True, **common), validation
+
+
+def _worker_init(worker_id: int) -> None:
+    """Data workers leave Ctrl-C to the trainer (they share the terminal's process group), which stops
+    after the current step and needs its next batches to get there. Then Lightning's worker seeding."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if int(os.environ.get("PL_SEED_WORKERS", 0)):
+        pl_worker_init_function(worker_id)
 
 
 def _validation_set(files: list[Path], config: Config) -> Dataset:
@@ -104,6 +118,9 @@ def run_training(
     """Trains (or resumes) a run in `run_dir` and exports `run_dir/model.safetensors`. Returns that path.
 
     `max_steps` stops early (the schedule still follows `config.train.steps`), e.g. to train in slices.
+    The model is named `config.model.name` (see `save_model` for a shipped model's name). On Ctrl-C or
+    SIGTERM the run stops after the step in progress, saves its checkpoint and raises
+    `TrainingInterrupted`; running it again resumes from that step.
     """
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -112,12 +129,15 @@ def run_training(
     if saved.exists() and last.exists() and resume:
         from snn_codec.config import load_config
 
-        if to_dict(load_config(saved)) != to_dict(config):
+        if _what_training_depends_on(load_config(saved)) != _what_training_depends_on(config):
             raise CodecError(f"{run_dir} holds a run with a different config; use a new --run-dir or --no-resume")
     save_config(config, saved)
     pl.seed_everything(config.train.seed, workers=True)
     resume_from = last if resume and last.exists() else None
     start_step = load_checkpoint(resume_from)["global_step"] if resume_from else 0
+    if progress:
+        _say(f"{run_dir}: resuming from step {start_step} of {config.train.steps}" if resume_from else
+             f"{run_dir}: starting at step 0 of {config.train.steps}")
     train_loader, validation_loaders = build_loaders(config, start_step)
     module = CodecModule.from_config(config)
     if resume_from is None and config.train.init_from:
@@ -128,6 +148,7 @@ def run_training(
         dirpath=run_dir / "checkpoints", save_last=True, every_n_train_steps=config.train.checkpoint_every,
         save_top_k=0,
     )
+    stop = StopOnSignal(notify=progress)
     trainer = pl.Trainer(
         default_root_dir=run_dir,
         accelerator=accelerator,
@@ -139,14 +160,22 @@ def run_training(
         # An adversarial run clips its two optimisers' gradients itself (CodecModule._adversarial_step).
         gradient_clip_val=None if config.train.adversarial.enabled else config.train.grad_clip,
         logger=CSVLogger(run_dir, name="logs"),  # a new version folder per (resumed) session
-        callbacks=[checkpoints, *([TQDMProgressBar(refresh_rate=10)] if progress else [])],
+        callbacks=[checkpoints, stop, *([TQDMProgressBar(refresh_rate=10)] if progress else [])],
         enable_progress_bar=progress,
         log_every_n_steps=25,
         num_sanity_val_steps=0,
         enable_model_summary=progress,
     )
-    with refusing_code(resume_from):  # a resumed checkpoint is read as data only, never run
-        trainer.fit(module, train_loader, validation_loaders, ckpt_path=resume_from, weights_only=True)
+    try:
+        with refusing_code(resume_from):  # a resumed checkpoint is read as data only, never run
+            trainer.fit(module, train_loader, validation_loaders, ckpt_path=resume_from, weights_only=True)
+    except SystemExit:  # Lightning's answer to a KeyboardInterrupt: here a second signal
+        if stop.received is None:
+            raise
+        raise KeyboardInterrupt(f"stopped without saving; a rerun resumes from {last} if there is one") from None
+    if stop.stopped_at is not None and trainer.global_step < (max_steps or config.train.steps):
+        trainer.save_checkpoint(last)
+        raise TrainingInterrupted(trainer.global_step, last)
     trimmed = module.rate_controlled and config.train.rate_control.trim
     trim = _trim(module, trainer, validation_loaders) if trimmed else {}
     trainer.save_checkpoint(last)
@@ -164,6 +193,28 @@ def _strategy(config: Config, devices: str | int) -> str:
     discriminators, which plain DDP takes for an error, so it needs DDP that allows unused parameters."""
     several = str(devices) not in ("auto", "1") and str(devices) != "[0]"
     return "ddp_find_unused_parameters_true" if config.train.adversarial.enabled and several else "auto"
+
+
+@rank_zero_only
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _what_training_depends_on(config: Config) -> dict:
+    """The config without the settings a run may change when it resumes: the model's name and how often
+    it validates and saves checkpoints."""
+    train = replace(config.train, val_every=1, checkpoint_every=1)
+    return to_dict(replace(config, model=replace(config.model, name=""), train=train))
+
+
+def training_warnings(config: Config) -> list[str]:
+    """Settings that run but are probably not what was meant, one sentence each."""
+    train = config.train
+    warnings = []
+    if train.warmup_steps >= train.steps:
+        warnings.append(f"train.warmup_steps ({train.warmup_steps}) is not below train.steps ({train.steps}): the "
+                        "learning rate never reaches train.learning_rate; lower warmup_steps for a run this short")
+    return warnings
 
 
 def _trim(module: CodecModule, trainer: pl.Trainer, validation_loaders: list[DataLoader]) -> dict[str, float]:
@@ -228,9 +279,17 @@ def _grown(source: torch.Tensor, initial: torch.Tensor) -> torch.Tensor:
 
 
 def with_overrides(config: Config, *, steps: int | None = None, data: str | None = None,
-                   target_kbps: float | None = None, init_from: str | None = None) -> Config:
+                   target_kbps: float | None = None, init_from: str | None = None, name: str | None = None,
+                   val_every: int | None = None, checkpoint_every: int | None = None) -> Config:
     """The config with command-line overrides applied (they are saved with the run)."""
     train = config.train
+    for key, value in (("steps", steps), ("val_every", val_every), ("checkpoint_every", checkpoint_every)):
+        if value is not None and value < 1:
+            raise CodecError(f"--{key.replace('_', '-')} must be at least 1, got {value}")
+    if val_every is not None:
+        train = replace(train, val_every=val_every)
+    if checkpoint_every is not None:
+        train = replace(train, checkpoint_every=checkpoint_every)
     if init_from is not None:
         train = replace(train, init_from=init_from)
     if steps is not None:
@@ -240,16 +299,24 @@ def with_overrides(config: Config, *, steps: int | None = None, data: str | None
         train = replace(train, rate_control=replace(train.rate_control, target_kbps=target_kbps))
     if data is not None:
         train = replace(train, data=replace(train.data, train=data, validation=data))
-    return replace(config, train=train)
+    model = config.model if name is None else replace(config.model, name=name)
+    return replace(config, model=model, train=train)
 
 
-def export_checkpoint(run_dir: str | os.PathLike, out: str | os.PathLike | None = None, half: bool = False) -> Path:
-    """Writes the model of a run's last checkpoint as safetensors (e.g. while the run is still training)."""
+def export_checkpoint(run_dir: str | os.PathLike, out: str | os.PathLike | None = None, half: bool = False,
+                      force: bool = False) -> Path:
+    """Writes the model of a run's last checkpoint as safetensors (e.g. while the run is still training).
+
+    The model keeps the run's name. An existing output is overwritten only with `force`.
+    """
     run_dir = Path(run_dir)
     last = run_dir / "checkpoints" / "last.ckpt"
     if not last.is_file():
         raise CodecError(f"{run_dir}: no checkpoint to export (expected {last})")
+    target = Path(out or run_dir / "model.safetensors").with_suffix(".safetensors")
+    if target.exists() and not force:
+        raise CodecError(f"{target} exists; pass --force to overwrite it")
     with refusing_code(last):
         module = CodecModule.load_from_checkpoint(last, map_location="cpu", weights_only=True)
     plot_training(run_dir, module.config.train.rate_control.target_kbps)
-    return save_model(module.codec.eval(), out or run_dir / "model.safetensors", half=half)
+    return save_model(module.codec.eval(), target, half=half)

@@ -254,3 +254,29 @@ def test_export_nir_writes_a_graph_nir_can_read(tmp_path, tiny_config, capsys, k
     graph = nir.read(str(tmp_path / "b.nir"))
     assert {"input", "output"} <= set(graph.nodes) and len(graph.nodes) == 4
     assert run(capsys, "export-nir", model, tmp_path / "b.nir")[0] == 1  # no overwrite without --force
+
+
+def test_synth_piano_help_shows_the_number_of_pieces(capsys):
+    with pytest.raises(SystemExit):
+        main(["data", "synth-piano", "--help"])
+    assert "(default: 240;" in " ".join(capsys.readouterr().out.split())
+
+
+def test_a_trained_model_is_found_by_its_name_for_decompression(tmp_path, wav, tiny_codec, capsys, monkeypatch):
+    """Files written by a model that does not ship decompress without --model when the model file is beside
+    them, in the current folder or in runs/*/; otherwise the error says which model to pass."""
+    from snn_codec.model_io import save_model
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "runs" / "my-run").mkdir(parents=True)
+    model = save_model(tiny_codec, tmp_path / "runs" / "my-run" / "model.safetensors")
+    snnc = tmp_path / "music" / "a.snnc"
+    snnc.parent.mkdir()
+    assert run(capsys, "compress", wav, snnc, "--model", model)[0] == 0
+    assert run(capsys, "decompress", snnc, tmp_path / "1.wav")[0] == 0  # found in runs/*/
+    beside = snnc.parent / "mine.safetensors"
+    model.rename(beside)
+    assert run(capsys, "decompress", snnc, tmp_path / "2.wav")[0] == 0  # found beside the file
+    beside.rename(tmp_path / "elsewhere.bin")
+    code, _, err = run(capsys, "decompress", snnc, tmp_path / "3.wav")
+    assert code == 1 and "written by model 'tiny-test'" in err and "pass the .safetensors file of that model" in err

@@ -71,7 +71,7 @@ def test_synchrony_index_and_its_control():
     assert sync.synchrony_p < 0.05 and independent.synchrony_p > 0.05
 
 
-def test_analyze_command_writes_the_report(tmp_path, tiny_model_file, make_audio):
+def test_analyze_command_writes_the_report(tmp_path, tiny_model_file, make_audio, capsys):
     from snn_codec.cli import main
 
     corpus = tmp_path / "corpus"
@@ -88,6 +88,8 @@ def test_analyze_command_writes_the_report(tmp_path, tiny_model_file, make_audio
     code = main(["analyze", str(tiny_model_file), str(corpus), "--out", str(out), "--controls", "20",
                  "--soundfont", "font"])
     assert code in (0, None)
+    # 2 pieces, not the 12 asked for: said, with where to find more
+    assert "the validation split has 2 piece(s) with notes, not the 12 asked for; --split train" in capsys.readouterr().err
     report = json.loads((out / "report.json").read_text())
     (model,) = report["models"].values()
     assert len(model["onset_mi"]) == len(model["firing_rate"]) and 0 <= model["synchrony_p"] <= 1
