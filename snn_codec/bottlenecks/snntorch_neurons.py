@@ -170,3 +170,77 @@ class SnnTorchSynaptic(SpikingBottleneck):
         syn, mem = (state["syn"], state["mem"]) if state else (zeros, zeros)
         spikes, (syn, mem) = _unroll(self.neuron, current, [syn, mem], cached=("syn", "mem"))
         return spiking_output(spikes, {"syn": syn, "mem": mem})
+
+
+class SnnTorchRLeaky(SpikingBottleneck):
+    """Recurrent LIF (`snntorch.RLeaky`): each neuron also receives the previous frame's spikes of all
+    neurons through a learned N x N linear layer V (with bias):
+
+        U[t] = beta * U'[t-1] + I[t] + V(S[t-1])        S[t] = H(U[t] - theta)
+
+    with the resets of `SnnTorchLeaky`, so that with V = 0 it spikes exactly like SnnTorchLeaky. For "zero"
+    it is built with `reset_delay=False` (the state holds the post-reset membrane): RLeaky's delayed zero
+    reset would clear the whole next membrane, frame t+1's input included. The recurrence lets the
+    population coordinate its spikes (e.g. inhibit one another); V starts as PyTorch's default linear layer.
+
+    Args:
+        latent_dim: channels C of the encoder output.
+        units: number of neurons N (bits per frame).
+        beta: per-frame membrane decay, 0 <= beta < 1.
+        threshold: firing threshold theta (>= 0).
+        reset: "zero", "subtract" or "none".
+        learn_beta, learn_threshold: learn one value per neuron.
+        surrogate: "triangle", "fast_sigmoid" or "arctan".
+    """
+
+    def __init__(
+        self,
+        latent_dim: int,
+        units: int = 64,
+        beta: float = 0.9,
+        threshold: float = 1.0,
+        reset: str = "zero",
+        learn_beta: bool = False,
+        learn_threshold: bool = False,
+        surrogate: str = "triangle",
+    ):
+        import snntorch
+
+        check_neuron_options(units, threshold, reset)
+        super().__init__(latent_dim, units)
+        self.reset = reset
+        self.neuron = snntorch.RLeaky(
+            beta=torch.full((units,), check_decay("beta", beta)),
+            threshold=torch.full((units,), float(threshold)),
+            spike_grad=SurrogateSpike(surrogate),
+            init_hidden=False,
+            all_to_all=True,
+            linear_features=units,
+            learn_beta=learn_beta,
+            learn_threshold=learn_threshold,
+            reset_mechanism=reset,
+            reset_delay=reset != "zero",
+        )
+        _detach_from_instances(self.neuron)
+
+    def forward(self, latent: Tensor, state: State | None = None) -> BottleneckOutput:
+        """latent (B, C, T) -> spikes (B, N, T); state {"spk": last spikes, "mem": membrane} (B, N)."""
+        current = self.input_current(latent)  # (B, N, T)
+        zeros = current.new_zeros(current.shape[:2])
+        spk, mem = (state["spk"], state["mem"]) if state else (zeros, zeros)
+        # RLeaky takes (input, spk, mem) and returns (spk, mem): the spikes are part of its state
+        spikes, spk, mem = _unroll_recurrent(self.neuron, current, spk, mem)
+        return spiking_output(spikes, {"spk": spk, "mem": mem})
+
+
+def _unroll_recurrent(neuron: nn.Module, current: Tensor, spk: Tensor, mem: Tensor):
+    """Steps `snntorch.RLeaky` over the frames: `neuron(I[t], spk, mem) -> (spk, mem)`; clears its cache."""
+    spikes = []
+    try:
+        for t in range(current.shape[-1]):
+            spk, mem = neuron(current[..., t], spk, mem)
+            spikes.append(spk)
+    finally:
+        for name in ("spk", "mem"):
+            setattr(neuron, name, torch.zeros(0))
+    return torch.stack(spikes, dim=-1), spk, mem

@@ -14,10 +14,12 @@ from snn_codec.errors import ConfigError
 
 KINDS = sorted(BOTTLENECKS)
 SPIKING_KINDS = sorted(kind for kind, cls in BOTTLENECKS.items() if not cls.stores_indices)
-# Index (VQ) bottlenecks: small codebooks, no k-means, so that a fresh one already uses many codes.
+# Index bottlenecks (VQ, FSQ, LFQ): small codebooks, no k-means, so that a fresh one already uses many codes.
 OPTIONS = {
     "vq": {"codebook_size": 16, "codebook_dim": 4, "kmeans_init": False},
     "rvq": {"codebook_size": 16, "num_quantizers": 3, "codebook_dim": 4, "kmeans_init": False},
+    "fsq": {"levels": [3, 5], "num_codebooks": 2},
+    "lfq": {"codebook_size": 16, "num_codebooks": 2},
 }
 
 
