@@ -11,6 +11,7 @@ import torch
 from torch import Tensor
 
 from snn_codec.bitstream.entropy import model_cost_bits
+from snn_codec.bottlenecks import SpikingBottleneck
 from snn_codec.codec import Codec, CodecOutput
 from snn_codec.config import Config, from_dict, to_dict
 from snn_codec.errors import ConfigError
@@ -53,6 +54,10 @@ class CodecModule(pl.LightningModule):
         if self.rate_controlled and self.codec.bottleneck.stores_indices:
             raise ConfigError("train.rate_control targets the rate of spike events; a VQ model's rate is set by "
                               "its codebooks (size and number), so leave target_kbps at 0")
+        if self.rate_controlled and not isinstance(self.codec.bottleneck, SpikingBottleneck):
+            raise ConfigError(f"train.rate_control moves the firing thresholds through the input BatchNorm of a "
+                              f"SpikingBottleneck; {self.config.model.bottleneck['kind']} is not one: derive it from "
+                              "snn_codec.bottlenecks.SpikingBottleneck, or leave target_kbps at 0")
         # The rate controller's state, in buffers so that checkpoints carry it and a resumed run goes on from
         # it: log(weight), the controller's integral and the last probe's coded rate.
         for name, value in (("sparsity_log_weight", math.log(control.initial_weight)),

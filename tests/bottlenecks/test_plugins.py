@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import sys
 import textwrap
+from dataclasses import replace
 
 import pytest
 import torch
 
 from snn_codec.bottlenecks import build_bottleneck
+from snn_codec.config import Config, RateControlConfig, TrainConfig, to_dict
 from snn_codec.errors import ConfigError
+from snn_codec.train.module import CodecModule
 
 MODULE = "snn_codec_plugin_probe"
 SOURCE = '''
@@ -80,6 +83,20 @@ class NotABottleneck(nn.Module):
         super().__init__()
 
 
+class BareSpikes(Bottleneck):
+    """Binary events without SpikingBottleneck's input BatchNorm: fine, but not rate-controllable."""
+
+    def __init__(self, latent_dim):
+        super().__init__()
+        self.units = latent_dim
+
+    def forward(self, latent, state=None):
+        return spiking_output(triangle_spike(latent), {})
+
+    def decode(self, events):
+        return events.to(torch.get_default_dtype())
+
+
 not_a_class = 3
 '''
 
@@ -135,3 +152,11 @@ def test_unimportable_and_malformed_plugins(plugin_module):
         build_bottleneck("a b:c", latent_dim=8)
     with pytest.raises(ConfigError, match="unknown options"):
         build_bottleneck(f"{plugin_module}:Good", latent_dim=8, beta=0.9)
+
+
+def test_only_spiking_bottlenecks_take_the_rate_controller(plugin_module, tiny_config):
+    model = replace(tiny_config, bottleneck={"kind": f"{plugin_module}:BareSpikes"})
+    CodecModule(to_dict(Config(model=model)))  # trains with the sparsity schedule
+    controlled = TrainConfig(rate_control=RateControlConfig(target_kbps=1.0))
+    with pytest.raises(ConfigError, match="derive it from snn_codec.bottlenecks.SpikingBottleneck"):
+        CodecModule(to_dict(Config(model=model, train=controlled)))
