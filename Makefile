@@ -25,7 +25,7 @@ demo: install
 test: install
 	$(BIN)/python -m pytest tests
 
-# The README's "Train your own model": the corpus of the default model, then its recipe (runs/piano-v3/).
+# docs/training.md's default recipe: the corpus of the default model, then its recipe (runs/piano-v3/).
 corpus: install
 	$(BIN)/snn-codec data synth-piano --out data/piano-multi --pieces 300
 
