@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test corpus train bench clean
+.PHONY: install demo test corpus train bench bench-bottlenecks clean
 
 $(STAMP): pyproject.toml scripts/install_system_deps.sh
 	bash scripts/install_system_deps.sh
@@ -42,6 +42,12 @@ bench: install
 	$(BIN)/python benchmarks/rd_sweep.py
 	$(BIN)/python benchmarks/target_bitrate.py
 	$(BIN)/python benchmarks/run.py $(foreach m,$(VQ_BASELINES),--model runs/rd/$(m)/model.safetensors)
+
+# Every bottleneck trained from scratch with the same budget, 3 rates x 3 seeds (docs/bottlenecks.md):
+# about 16 CPU-hours of training, 8-9 hours on 2 cores; resumable (rerun to continue).
+bench-bottlenecks: install
+	$(BIN)/snn-codec data synth-piano --out data/piano-multi --pieces 300
+	$(BIN)/python benchmarks/bottlenecks.py
 
 clean:
 	rm -rf $(VENV) demo_output
