@@ -32,7 +32,7 @@ from common import RESULTS, markdown_table, publish  # noqa: E402
 from eval_set import Clip, piano_clip  # noqa: E402
 
 import snn_codec  # noqa: E402
-from snn_codec.audio import fit_length, resample  # noqa: E402
+from snn_codec.audio import fit_length, resample, save_audio  # noqa: E402
 from snn_codec.codec import Codec  # noqa: E402
 from snn_codec.eval.classical import run_classical  # noqa: E402
 from snn_codec.eval.diagnostics import HIGH_HZ, LOW_HZ, spectral_diagnostics  # noqa: E402
@@ -54,6 +54,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--clips", type=int, default=6, help="piano clips (seeds 101, 102, ...)")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--visqol-seconds", type=float, default=5.0, help="0 skips ViSQOL")
+    parser.add_argument("--save-audio", type=Path, metavar="DIR",
+                        help="write the clips (DIR/clips) and each classical codec's output (DIR/NAME) as WAV, "
+                             "for `snn-codec listen --report` (see docs/quality.md)")
     return parser.parse_args(argv)
 
 
@@ -73,8 +76,10 @@ def through_bytes(codec: Codec, clip: Clip) -> tuple[np.ndarray, float]:
     return decoded, snn_codec.inspect(data).bitrate_kbps
 
 
-def evaluate(clips: list[Clip], systems: dict[str, object], visqol_seconds: float) -> list[dict]:
-    """One row per (system, clip): kbps (None for the ceiling), log-mel, ViSQOL and the diagnostics."""
+def evaluate(clips: list[Clip], systems: dict[str, object], visqol_seconds: float,
+             save_audio_to: Path | None = None) -> list[dict]:
+    """One row per (system, clip): kbps (None for the ceiling), log-mel, ViSQOL and the diagnostics.
+    With `save_audio_to`, the clips and the classical codecs' outputs are written there as WAV."""
     rows = []
     for clip in clips:
         for name, system in systems.items():
@@ -85,6 +90,8 @@ def evaluate(clips: list[Clip], systems: dict[str, object], visqol_seconds: floa
             else:
                 result = run_classical(system, clip.samples, clip.sample_rate)
                 decoded, kbps = result.audio, result.bitrate_kbps
+                if save_audio_to is not None:
+                    save_audio(save_audio_to / name / f"{clip.name}.wav", decoded, clip.sample_rate)
             row = {"system": name, "clip": clip.name, "kbps": kbps,
                    "log_mel_db": log_mel_distance(clip.samples, decoded, clip.sample_rate)}
             if visqol_seconds:
@@ -189,7 +196,12 @@ def main(argv: list[str] | None = None) -> int:
     systems.update({name: name for name in args.classical})
     with tempfile.TemporaryDirectory(prefix="snn_ceiling_") as tmp:
         clips = [piano_clip(Path(tmp), 101 + i, args.seconds, CLIP_RATE) for i in range(args.clips)]
-    rows = evaluate(clips, systems, args.visqol_seconds)
+    if args.save_audio:
+        for folder in ["clips", *args.classical]:
+            (args.save_audio / folder).mkdir(parents=True, exist_ok=True)
+        for clip in clips:
+            save_audio(args.save_audio / "clips" / f"{clip.name}.wav", clip.samples, clip.sample_rate)
+    rows = evaluate(clips, systems, args.visqol_seconds, args.save_audio)
     summary = summarize(rows, list(systems))
     columns = ["system", "kbps", "log_mel_db", "gap_to_ceiling_db", *(["visqol"] if args.visqol_seconds else []),
                *DIAGNOSTICS]
