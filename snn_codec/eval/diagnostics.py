@@ -5,7 +5,9 @@ cells, weak loud cells, and the noise that fills the space between partials.
   mel bands centred below `LOW_HZ`, between `LOW_HZ` and `HIGH_HZ`, and above `HIGH_HZ`.
 - Quiet excess / loud deficit: the mean signed error (estimate - reference, dB) over the cells where the
   reference is near silent (below -60 dB), and over its loudest 10 % of cells. Positive quiet excess is
-  noise filled in; negative loud deficit is partials rendered too weak.
+  noise filled in; negative loud deficit is partials rendered too weak. The cells are chosen by the
+  reference's level, so any error, even an unbiased one, pulls both away from 0 (regression to the
+  mean): compare systems with each other, not with 0.
 - Partial contrast: on a fine STFT (about 5 Hz bins, 186 ms at 44.1 kHz), from `HIGH_HZ` to `FINE_TOP_HZ`
   (partials are strong there, and every compared codec passes it), the level of
   each frame's mean bin power minus the level of its geometric mean (dB; minus the spectral flatness):
