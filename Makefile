@@ -46,6 +46,7 @@ bench: install
 # Every bottleneck trained from scratch with the same budget, 3 rates x 3 seeds (docs/bottlenecks.md):
 # about 16 CPU-hours of training, 8-9 hours on 2 cores; resumable (rerun to continue).
 bench-bottlenecks: install
+	bash benchmarks/setup.sh
 	$(BIN)/snn-codec data synth-piano --out data/piano-multi --pieces 300
 	$(BIN)/python benchmarks/bottlenecks.py
 
