@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import soundfile as sf
 import torch
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "benchmarks"))
@@ -19,6 +20,8 @@ import bottleneck_report as br  # noqa: E402
 import bottlenecks  # noqa: E402
 
 from snn_codec.codec import Codec  # noqa: E402
+from snn_codec.errors import ConfigError  # noqa: E402
+from snn_codec.model_io import save_model  # noqa: E402
 
 DATA = bp.bench_data("folder:x", "", bp.SCALES["bench"])
 
@@ -128,3 +131,29 @@ def test_a_clip_is_measured_from_its_bytes(tiny_config, make_audio, bottleneck):
     else:
         assert stats["kbps"] > 0 and 0 <= stats["firing_rate"] <= 1
         assert stats["events_per_s"] == pytest.approx(stats["firing_rate"] * 8 * 50)
+
+
+def test_a_run_is_evaluated_once_and_its_rows_kept(tmp_path, tiny_codec, make_audio, monkeypatch):
+    run = bp.Run("threshold", 1.5, 0, bp.run_config("threshold", 1.5, 0, bp.SCALES["smoke"], DATA))
+    folder = bp.run_dir(tmp_path, run)
+    folder.mkdir()
+    save_model(tiny_codec, folder / "model.safetensors")
+    clips = []
+    for i in range(2):
+        clips.append(tmp_path / f"clip{i}.wav")
+        sf.write(clips[-1], make_audio(1.0, 16000, seed=i)[0], 16000)
+    sets = {"in-domain": clips[:1], "unseen": clips[1:]}
+    rows = bottlenecks.evaluate(run, tmp_path, sets, seconds=0.5, visqol_pieces=0, visqol_seconds=1.0)
+    assert [(r["set"], r["clip"], r["seed"], r["rate_kbps"]) for r in rows] == [
+        ("in-domain", "clip0.wav", 0, 1.5), ("unseen", "clip1.wav", 0, 1.5)]
+    assert {"kbps", "log_mel_db", "events_per_s", "firing_rate", "synops_per_s", "footprint_kib"} <= set(rows[0])
+    monkeypatch.setattr(bottlenecks, "load_model", lambda path: pytest.fail("the evaluation was kept"))
+    assert bottlenecks.evaluate(run, tmp_path, sets, seconds=0.5, visqol_pieces=0, visqol_seconds=1.0) == rows
+
+
+def test_the_command_line_checks_kinds_before_training(tmp_path):
+    args = bottlenecks.parse_args(["--smoke"])
+    assert args.scale == "smoke" and args.runs == "runs/bottlenecks-smoke" and bp.CEILING in args.kinds
+    with pytest.raises(ConfigError, match="cannot import module 'nowhere'"):
+        bottlenecks.main(["--smoke", "--kinds", "nowhere:Neuron", "--runs", str(tmp_path)])
+    assert not any(tmp_path.iterdir())  # nothing trained
