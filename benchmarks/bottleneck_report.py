@@ -184,9 +184,9 @@ def plot(summary: list[dict], path: Path) -> Path:
                 style = "o-" if points[0]["family"] == "spiking" else "s--"
                 ax.errorbar(x, y, yerr=np.nan_to_num(np.array(err)), fmt=style, capsize=3, label=kind, ms=4)
         for ceiling in (s for s in rows if s["rate_kbps"] is None):
-            ax.axhspan(ceiling["log_mel_db_low"] if math.isfinite(ceiling["log_mel_db_low"]) else ceiling["log_mel_db"],
-                       ceiling["log_mel_db_high"] if math.isfinite(ceiling["log_mel_db_high"]) else ceiling["log_mel_db"],
-                       color="grey", alpha=0.3)
+            low, high = ceiling["log_mel_db_low"], ceiling["log_mel_db_high"]
+            if math.isfinite(low):
+                ax.axhspan(low, high, color="grey", alpha=0.3)
             ax.axhline(ceiling["log_mel_db"], color="grey", lw=1, label=f"{ceiling['kind']} (ceiling)")
         ax.set_xlabel("bitrate (kbps, from the bytes)")
         ax.set_ylabel("log-mel distance (dB, lower is better)")

@@ -216,7 +216,8 @@ def main(argv: list[str] | None = None) -> None:
         data_spec, holdout = f"synth:{args.corpus}", args.holdout
         sets = corpus_sets(Path(args.corpus), holdout, args.pieces)
     scale = SCALES[args.scale]
-    runs, impossible = plan(args.kinds, args.rates, args.seeds, scale, bench_data(data_spec, holdout, scale), args.steps)
+    data = bench_data(data_spec, holdout, scale)
+    runs, impossible = plan(args.kinds, args.rates, args.seeds, scale, data, args.steps)
     threads = max(1, (os.cpu_count() or 1) // args.jobs)
     with ThreadPoolExecutor(args.jobs) as pool:
         list(tqdm(pool.map(lambda run: train(run, root, threads, args.accelerator), runs), total=len(runs),

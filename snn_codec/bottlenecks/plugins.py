@@ -44,11 +44,13 @@ def load_plugin(kind: str) -> type[Bottleneck]:
             f"bottleneck {kind!r}: cannot import module {module_name!r} ({err}); install it, or add the folder "
             "that holds it to PYTHONPATH") from None
     except Exception as err:  # the plug-in's own code failed while importing
-        raise ConfigError(f"bottleneck {kind!r}: importing {module_name!r} failed: {type(err).__name__}: {err}") from None
+        raise ConfigError(
+            f"bottleneck {kind!r}: importing {module_name!r} failed: {type(err).__name__}: {err}") from None
     cls = getattr(module, name, None)
     if cls is None:
         public = sorted(n for n, v in vars(module).items() if isinstance(v, type) and issubclass(v, Bottleneck))
-        raise ConfigError(f"bottleneck {kind!r}: module {module_name!r} has no {name!r}; its Bottleneck classes: {public}")
+        raise ConfigError(
+            f"bottleneck {kind!r}: module {module_name!r} has no {name!r}; its Bottleneck classes: {public}")
     if not (isinstance(cls, type) and issubclass(cls, Bottleneck)):
         raise ConfigError(
             f"bottleneck {kind!r}: {name} is not a subclass of snn_codec.bottlenecks.Bottleneck; derive it from "
@@ -72,7 +74,8 @@ def check_plugin(bottleneck: Bottleneck, kind: str, latent_dim: int) -> None:
     if bottleneck.stores_indices and not (isinstance(alphabet, int) and 2 <= alphabet <= MAX_ALPHABET):
         raise ConfigError(f"{where}: an index bottleneck needs alphabet_size in 2..{MAX_ALPHABET}, got {alphabet!r}")
     if not bottleneck.stores_indices and alphabet != 2:
-        raise ConfigError(f"{where}: a spiking bottleneck stores binary events: alphabet_size must be 2, got {alphabet!r}")
+        raise ConfigError(
+            f"{where}: a spiking bottleneck stores binary events: alphabet_size must be 2, got {alphabet!r}")
     batch, frames = PROBE_SHAPE
     generator = torch.Generator().manual_seed(0)
     latent = torch.randn(batch, latent_dim, frames, generator=generator)
@@ -98,7 +101,8 @@ def _check_output(out: BottleneckOutput, decoded, probe: Bottleneck, where: str,
         raise ConfigError(f"{where}: events must have shape (B, units, T) = {events_shape}, got {_shape(out.events)}")
     if probe.stores_indices:
         if out.events.dtype != torch.int64:
-            raise ConfigError(f"{where}: an index bottleneck's events must be int64 codebook indices, got {out.events.dtype}")
+            raise ConfigError(
+                f"{where}: an index bottleneck's events must be int64 codebook indices, got {out.events.dtype}")
         if out.events.numel() and not (0 <= int(out.events.min()) and int(out.events.max()) < probe.alphabet_size):
             raise ConfigError(f"{where}: indices must lie in [0, alphabet_size = {probe.alphabet_size})")
     elif out.events.dtype != torch.bool:
@@ -108,7 +112,8 @@ def _check_output(out: BottleneckOutput, decoded, probe: Bottleneck, where: str,
     if not isinstance(out.aux_loss, torch.Tensor) or out.aux_loss.ndim != 0:
         raise ConfigError(f"{where}: aux_loss must be a scalar tensor, got {_shape(out.aux_loss)}")
     if not isinstance(out.state, dict):
-        raise ConfigError(f"{where}: state must be a dict of tensors ({{}} when stateless), got {type(out.state).__name__}")
+        raise ConfigError(
+            f"{where}: state must be a dict of tensors ({{}} when stateless), got {type(out.state).__name__}")
     if not (isinstance(decoded, torch.Tensor) and decoded.shape == out.z.shape and torch.equal(decoded, out.z)):
         raise ConfigError(f"{where}: decode(events) must equal forward(latent).z in eval mode (it is what the "
                           "decoder gets on decompression)")

@@ -143,7 +143,8 @@ class LFQBottleneck(GridQuantizerBottleneck):
         from vector_quantize_pytorch import LFQ
 
         if not 2 <= codebook_size <= MAX_CODEBOOK_SIZE or codebook_size & (codebook_size - 1):
-            raise ConfigError(f"lfq: codebook_size must be a power of two in 2..{MAX_CODEBOOK_SIZE}, got {codebook_size}")
+            raise ConfigError(f"lfq: codebook_size must be a power of two in 2..{MAX_CODEBOOK_SIZE}, "
+                              f"got {codebook_size}")
         if entropy_weight < 0 or diversity_gamma < 0 or commitment_weight < 0:
             raise ConfigError("lfq: entropy_weight, diversity_gamma and commitment_weight must be >= 0")
         super().__init__(latent_dim, num_codebooks, output_channels, input_norm)

@@ -86,7 +86,8 @@ def synthetic_rows() -> list[dict]:
 def test_summary_intervals_are_over_seeds():
     summary = {(s["kind"], s["rate_kbps"]): s for s in br.summarize(synthetic_rows())}
     threshold = summary[("threshold", 1.5)]
-    assert threshold["seeds"] == 3 and threshold["log_mel_db_low"] < threshold["log_mel_db"] < threshold["log_mel_db_high"]
+    assert threshold["seeds"] == 3
+    assert threshold["log_mel_db_low"] < threshold["log_mel_db"] < threshold["log_mel_db_high"]
     assert summary[("adlif", 1.5)]["log_mel_db"] == pytest.approx(threshold["log_mel_db"] - 1.0, abs=0.05)
     assert math.isnan(summary[("fsq", 1.5)]["firing_rate"])  # quantizers have no firing rate
     assert summary[("continuous", None)]["log_mel_db"] == pytest.approx(threshold["log_mel_db"] - 3.0, abs=0.05)
