@@ -20,6 +20,17 @@ from torch.nn.utils.parametrizations import weight_norm
 Features = list[Tensor]
 
 
+def _score(x: Tensor, convs: nn.ModuleList, post: nn.Module) -> tuple[Tensor, Features]:
+    """Leaky-ReLU conv stack, then the score map: (B, score values) and every layer's feature map."""
+    features = []
+    for conv in convs:
+        x = F.leaky_relu(conv(x), 0.1)
+        features.append(x)
+    score = post(x)
+    features.append(score)
+    return score.flatten(1), features
+
+
 class PeriodDiscriminator(nn.Module):
     """Waveform (B, 1, S) -> rows of `period` samples (B, 1, S / period, period) -> strided 2-D convs."""
 
@@ -37,13 +48,7 @@ class PeriodDiscriminator(nn.Module):
         length = audio.shape[-1]
         padded = F.pad(audio, (0, -length % self.period), mode="reflect")
         x = padded.view(audio.shape[0], 1, -1, self.period)  # (B, 1, S / period, period)
-        features = []
-        for conv in self.convs:
-            x = F.leaky_relu(conv(x), 0.1)
-            features.append(x)
-        score = self.post(x)
-        features.append(score)
-        return score.flatten(1), features
+        return _score(x, self.convs, self.post)
 
 
 class SpectrogramDiscriminator(nn.Module):
@@ -63,13 +68,7 @@ class SpectrogramDiscriminator(nn.Module):
     def forward(self, audio: Tensor) -> tuple[Tensor, Features]:
         spec = torch.stft(audio[:, 0].float(), self.n_fft, self.hop, window=self.window, return_complex=True)
         x = torch.log(spec.abs() + 1e-5).unsqueeze(1)  # (B, 1, F, frames)
-        features = []
-        for conv in self.convs:
-            x = F.leaky_relu(conv(x), 0.1)
-            features.append(x)
-        score = self.post(x)
-        features.append(score)
-        return score.flatten(1), features
+        return _score(x, self.convs, self.post)
 
 
 class Discriminators(nn.Module):
