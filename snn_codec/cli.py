@@ -289,6 +289,33 @@ def export_nir_cmd(args: argparse.Namespace) -> None:
           f"({codec.units} units, dt {dt:g} s) as NIR nodes {sorted(graph.nodes)}")
 
 
+def deploy_report_cmd(args: argparse.Namespace) -> None:
+    from snn_codec.audio import atomic_output, load_audio
+    from snn_codec.demo import EXAMPLE
+    from snn_codec.eval.deploy import deploy_report
+    from snn_codec.eval.hardware import targets_by_name
+    from snn_codec.model_io import load_model
+
+    targets = targets_by_name(args.target)
+    out = Path(args.out)
+    codec = load_model(args.model)
+    paths = [out / f"{codec.config.name}.md", out / f"{codec.config.name}.json"]
+    existing = [str(p) for p in paths if p.exists()]
+    if existing and not args.force:
+        raise CodecError(f"{', '.join(existing)} exist(s); pass --force to overwrite")
+    audio_path = Path(args.audio) if args.audio else EXAMPLE
+    report = deploy_report(codec, load_audio(audio_path), targets, weight_bits=args.weight_bits,
+                           state_bits=args.state_bits,
+                           audio_name="the bundled example" if args.audio is None else audio_path.name)
+    out.mkdir(parents=True, exist_ok=True)
+    markdown = report.to_markdown()
+    for path, text in zip(paths, (markdown, report.to_json())):
+        with atomic_output(path, overwrite=args.force) as tmp:
+            Path(tmp).write_text(text)
+    print(markdown)
+    print(f"report written: {paths[0]}, {paths[1]}")
+
+
 def _silence_stdout() -> None:
     """Points standard output at /dev/null, so that flushing it at exit does not fail again."""
     try:
@@ -407,6 +434,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="simulation step in seconds the graph is exact for (default: one latent frame)")
     p.add_argument("--force", action="store_true", help="overwrite an existing output")
     p.set_defaults(command=export_nir_cmd)
+
+    p = sub.add_parser("deploy-report", help="does the model's spiking part fit neuromorphic chips? counts, "
+                                             "events and SynOps on real audio, energy, pass/fail per chip")
+    p.add_argument("model", help="shipped model name or .safetensors path (a spiking model)")
+    p.add_argument("--target", action="append", default=None, metavar="NAME",
+                   help="a chip to check, repeatable (default: all): xylo-audio-2, xylo-audio-3, speck, loihi-2")
+    p.add_argument("--audio", default=None, help="audio to measure events and SynOps on (default: the bundled example)")
+    p.add_argument("--out", default="deploy_report", help="folder for MODEL.md and MODEL.json")
+    p.add_argument("--weight-bits", type=int, default=None, help="evaluate a planned weight precision (default: 32, float)")
+    p.add_argument("--state-bits", type=int, default=None, help="evaluate a planned state precision (default: 32, float)")
+    p.add_argument("--force", action="store_true", help="overwrite existing reports")
+    p.set_defaults(command=deploy_report_cmd)
 
     p = sub.add_parser("export", help="a run's last checkpoint -> model .safetensors (+ .yaml), also mid-training")
     p.add_argument("run_dir")
