@@ -442,8 +442,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a chip to check, repeatable (default: all): xylo-audio-2, xylo-audio-3, speck, loihi-2")
     p.add_argument("--audio", default=None, help="audio to measure events and SynOps on (default: the bundled example)")
     p.add_argument("--out", default="deploy_report", help="folder for MODEL.md and MODEL.json")
-    p.add_argument("--weight-bits", type=int, default=None, help="evaluate a planned weight precision (default: 32, float)")
-    p.add_argument("--state-bits", type=int, default=None, help="evaluate a planned state precision (default: 32, float)")
+    p.add_argument("--weight-bits", type=int, default=None,
+                   help="evaluate a planned weight precision (default: 32, float)")
+    p.add_argument("--state-bits", type=int, default=None,
+                   help="evaluate a planned state precision (default: 32, float)")
     p.add_argument("--force", action="store_true", help="overwrite existing reports")
     p.set_defaults(command=deploy_report_cmd)
 
