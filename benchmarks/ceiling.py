@@ -129,8 +129,8 @@ def findings(summary: list[dict]) -> list[str]:
     lines.append(f"- Without quantisation the encoder and decoder still leave {ceiling['log_mel_db']:.2f} dB; their "
                  f"worst band is {worst} ({ceiling[f'log_mel_{worst}_db']:.2f} dB), noise fill in quiet cells is "
                  f"{ceiling['quiet_excess_db']:+.1f} dB, the loudest cells are off by {ceiling['loud_deficit_db']:+.1f} dB, "
-                 f"and partials above {HIGH_HZ:.0f} Hz lose {-ceiling['partial_contrast_loss_db']:.1f} dB of contrast "
-                 "against the floor between them.")
+                 f"and the contrast of partials above {HIGH_HZ:.0f} Hz over the floor between them changes by "
+                 f"{ceiling['partial_contrast_loss_db']:+.1f} dB (negative: noise between partials).")
     for name in ("opus-6", "opus-8"):
         if name in by_name:
             gap = ceiling["log_mel_db"] - by_name[name]["log_mel_db"]
