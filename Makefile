@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test corpus train bench bench-bottlenecks clean
+.PHONY: install demo test corpus train bench bench-bottlenecks bench-quality clean
 
 $(STAMP): pyproject.toml scripts/install_system_deps.sh
 	bash scripts/install_system_deps.sh
@@ -49,6 +49,20 @@ bench-bottlenecks: install
 	bash benchmarks/setup.sh
 	$(BIN)/snn-codec data synth-piano --out data/piano-multi --pieces 300
 	$(BIN)/python benchmarks/bottlenecks.py
+
+# The quality experiment of docs/quality.md: the unquantized ceiling, its spiking control, piano-v4 and
+# piano-v4-3k (each 1000 steps from a shipped model, the control 500; about 3 h in all on 2 CPU cores,
+# resumable), then benchmarks/ceiling.py on MuseScore General piano.
+bench-quality: install
+	bash benchmarks/setup.sh
+	$(BIN)/snn-codec data synth-piano --out data/piano-multi --pieces 300
+	$(BIN)/snn-codec train --config configs/piano-ceiling.yaml --run-dir runs/piano-ceiling
+	$(BIN)/snn-codec train --config configs/piano-control.yaml --run-dir runs/piano-control --max-steps 500
+	$(BIN)/snn-codec train --config configs/piano-v4.yaml --run-dir runs/piano-v4
+	$(BIN)/snn-codec train --config configs/piano-v4-3k.yaml --run-dir runs/piano-v4-3k
+	$(BIN)/python benchmarks/ceiling.py --ceiling runs/piano-ceiling/model.safetensors --model piano-v3 \
+	    --model piano-v3-3k --model runs/piano-control/model.safetensors \
+	    --model runs/piano-v4/model.safetensors --model runs/piano-v4-3k/model.safetensors
 
 clean:
 	rm -rf $(VENV) demo_output
