@@ -88,8 +88,9 @@ def read_training_logs(run_dir: str | os.PathLike) -> dict[str, list[tuple[int, 
 
 def plot_training(run_dir: str | os.PathLike, target_kbps: float = 0.0) -> Path:
     """Writes RUN/training.png: losses; bitrate (with the target) and firing rate; the sparsity weight and
-    the rate controller's threshold trims; validation log-mel distance for the training soundfonts and the
-    held-out one."""
+    the rate controller's threshold trims; the discriminators' and the codec's adversarial losses (runs
+    with `train.adversarial`); validation log-mel distance for the training soundfonts and the held-out
+    one."""
     plt = pyplot()
 
     logs = read_training_logs(run_dir)
@@ -100,6 +101,8 @@ def plot_training(run_dir: str | os.PathLike, target_kbps: float = 0.0) -> Path:
         ("sparsity weight", ["train/sparsity_weight"], True),
         *([("threshold trim (offset added to the input current)", ["train/trim_offset"], False)]
           if logs.get("train/trim_offset") else []),
+        *([("adversarial training (hinge losses, feature matching)",
+            ["train/disc", "train/adv", "train/feature_matching"], False)] if logs.get("train/disc") else []),
         ("firing rate", ["train/firing_rate", "val/firing_rate", "val_unseen/firing_rate"], False),
         ("validation log-mel distance (dB)", ["val/log_mel_db", "val_unseen/log_mel_db"], False),
     ]
