@@ -26,8 +26,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from snn_codec.eval.metrics import POWER_FLOOR
-from snn_codec.spectral import analysis_fft_size, mel_filterbank, mel_spectrogram, stft_magnitude
+from snn_codec.eval.metrics import POWER_FLOOR, log_mel_db
+from snn_codec.spectral import analysis_fft_size, mel_filterbank, stft_magnitude
 
 LOW_HZ = 500.0
 HIGH_HZ = 2000.0
@@ -39,12 +39,6 @@ FINE_TOP_HZ = 8000.0  # where piano partials are strong, and below every compare
 
 def _db(power: torch.Tensor) -> np.ndarray:
     return (10 * power.clamp_min(POWER_FLOOR).log10()).numpy()
-
-
-def _mel_db(audio: np.ndarray, sample_rate: int) -> np.ndarray:
-    n_fft = analysis_fft_size(sample_rate)
-    tensor = torch.from_numpy(np.asarray(audio, dtype=np.float32).reshape(1, -1))
-    return _db(mel_spectrogram(tensor, sample_rate, n_fft, n_fft // 4)[0])  # (80, frames)
 
 
 def mel_band_centres_hz(sample_rate: int) -> np.ndarray:
@@ -71,7 +65,7 @@ def _contrast_db(levels_db: np.ndarray) -> np.ndarray:
 
 def spectral_diagnostics(reference: np.ndarray, estimate: np.ndarray, sample_rate: int) -> dict[str, float]:
     """Every diagnostic of the module docstring for mono `estimate` against `reference` (same length, dB)."""
-    ref, est = _mel_db(reference, sample_rate), _mel_db(estimate, sample_rate)
+    ref, est = log_mel_db(reference, sample_rate)[0].numpy(), log_mel_db(estimate, sample_rate)[0].numpy()
     centres = mel_band_centres_hz(sample_rate)
     error = np.abs(est - ref)
     bands = {"low": centres < LOW_HZ, "mid": (centres >= LOW_HZ) & (centres < HIGH_HZ), "high": centres >= HIGH_HZ}

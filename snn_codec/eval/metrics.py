@@ -35,13 +35,16 @@ def si_sdr(reference, estimate, eps: float = 1e-8) -> float:
     return float(10 * torch.log10((target @ target + eps) / (noise @ noise + eps)))
 
 
+def log_mel_db(audio, sample_rate: int) -> Tensor:
+    """The log-mel distance's spectra: 80-band mel power in dB, floored at -80 dB, (B, 80, frames)."""
+    n_fft = analysis_fft_size(sample_rate)
+    mel = mel_spectrogram(_as_batch(audio), sample_rate, n_fft, n_fft // 4)
+    return 10 * mel.clamp_min(POWER_FLOOR).log10()
+
+
 def log_mel_distance(reference, estimate, sample_rate: int) -> float:
     """Mean |dB difference| of 80-band mel power spectra (see the module docstring)."""
-    n_fft = analysis_fft_size(sample_rate)
-    ref, est = _as_batch(reference), _as_batch(estimate)
-    mel_ref = mel_spectrogram(ref, sample_rate, n_fft, n_fft // 4).clamp_min(POWER_FLOOR)
-    mel_est = mel_spectrogram(est, sample_rate, n_fft, n_fft // 4).clamp_min(POWER_FLOOR)
-    return float((10 * (mel_ref.log10() - mel_est.log10())).abs().mean())
+    return float((log_mel_db(reference, sample_rate) - log_mel_db(estimate, sample_rate)).abs().mean())
 
 
 def multi_resolution_stft_distance(reference, estimate, sample_rate: int) -> float:
