@@ -276,7 +276,7 @@ def _model_for(header: Header, model: Codec | str | None, folders: tuple[Path, .
                 f"this file was written by {written_by}, which {where} and was not found beside the file, in the "
                 "current folder or in runs/*/; pass the .safetensors file of that model with --model (a run "
                 "of `snn-codec train` writes RUN_DIR/model.safetensors)")
-        model = found
+        return _checked(header, found)  # its name and weights are the header's: find_model matched them
     codec = _model(model)
     if header.model_id != codec.config.name or header.weight_hash != codec.weight_hash():
         raise CodecError(

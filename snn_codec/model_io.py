@@ -85,9 +85,9 @@ def model_name(path: str | os.PathLike) -> str | None:
     return config.get("name") if isinstance(config, dict) else None
 
 
-def find_model(name: str, weight_hash: bytes, folders: Iterable[str | os.PathLike] = ()) -> Path | None:
-    """The model file named `name` with these weights, where trained models are kept: the .safetensors
-    files in `folders`, in the current folder and in runs/*/ (`snn-codec train` writes
+def find_model(name: str, weight_hash: bytes, folders: Iterable[str | os.PathLike] = ()) -> Codec | None:
+    """The model named `name` with these weights, loaded from where trained models are kept: the
+    .safetensors files in `folders`, in the current folder and in runs/*/ (`snn-codec train` writes
     runs/NAME/model.safetensors). None if there is none."""
     places = [*map(Path, folders), Path("."), *sorted(Path("runs").glob("*/"))]
     seen = set()
@@ -97,10 +97,11 @@ def find_model(name: str, weight_hash: bytes, folders: Iterable[str | os.PathLik
                 continue
             seen.add(path.resolve())
             try:
-                if load_model(path).weight_hash() == weight_hash:
-                    return path
+                codec = load_model(path)
             except CodecError:
                 continue
+            if codec.weight_hash() == weight_hash:
+                return codec
     return None
 
 
