@@ -191,7 +191,7 @@ def run_training(
 def _strategy(config: Config, devices: str | int) -> str:
     """DDP when devices > 1 ("auto"). The adversarial step runs a backward pass that reaches only the
     discriminators, which plain DDP takes for an error, so it needs DDP that allows unused parameters."""
-    several = str(devices) not in ("auto", "1") and str(devices) != "[0]"
+    several = str(devices) not in ("auto", "1", "[0]")
     return "ddp_find_unused_parameters_true" if config.train.adversarial.enabled and several else "auto"
 
 

@@ -107,19 +107,11 @@ def test_adversarial_training_runs_under_ddp(tmp_path, tiny_config, audio_dir):
     assert all(state["state"] for state in checkpoint["optimizer_states"])
 
 
-def test_the_training_figure_shows_the_adversarial_losses_when_there_are_any(tmp_path, monkeypatch):
-    from snn_codec.eval import plots
-
-    logs = tmp_path / "logs" / "version_0"
-    logs.mkdir(parents=True)
-    (logs / "metrics.csv").write_text("epoch,step,train/loss,train/disc,train/adv,train/feature_matching\n"
-                                      "0,24,1.5,1.9,0.9,0.2\n0,49,1.4,1.8,1.0,0.3\n")
-    figures = []
-    monkeypatch.setattr(plots, "save_png", lambda fig, path, dpi=100: figures.append(fig))
-    plots.plot_training(tmp_path)
-    (panel,) = [ax for ax in figures[0].axes if ax.get_title().startswith("adversarial")]
+def test_the_training_figure_shows_the_adversarial_losses_when_there_are_any(training_figure):
+    figure = training_figure("epoch,step,train/loss,train/disc,train/adv,train/feature_matching\n"
+                             "0,24,1.5,1.9,0.9,0.2\n0,49,1.4,1.8,1.0,0.3\n")
+    (panel,) = [ax for ax in figure.axes if ax.get_title().startswith("adversarial")]
     assert {line.get_label() for line in panel.get_lines()} == {"train/disc", "train/adv", "train/feature_matching"}
 
-    (logs / "metrics.csv").write_text("epoch,step,train/loss\n0,24,1.5\n")
-    plots.plot_training(tmp_path)
-    assert not any(ax.get_title().startswith("adversarial") for ax in figures[1].axes)
+    figure = training_figure("epoch,step,train/loss\n0,24,1.5\n")
+    assert not any(ax.get_title().startswith("adversarial") for ax in figure.axes)

@@ -105,16 +105,8 @@ def test_the_trim_is_described_with_the_sign_metrics_json_keeps():
         assert Trim(nothing, 1.0, 1.0, 1.0).describe_offset() == "threshold trim 0 (thresholds unchanged)"
 
 
-def test_a_short_runs_figure_marks_its_single_points(tmp_path, monkeypatch):
-    from snn_codec.eval import plots
-
-    logs = tmp_path / "logs" / "version_0"
-    logs.mkdir(parents=True)
-    (logs / "metrics.csv").write_text("epoch,step,train/loss,train/firing_rate,val/log_mel_db\n0,24,1.5,0.2,\n"
-                                      "0,29,,,7.5\n")
-    figures = []
-    monkeypatch.setattr(plots, "save_png", lambda fig, path, dpi=100: figures.append(fig))
-    plots.plot_training(tmp_path)
-    lines = [line for ax in figures[0].axes for line in ax.get_lines()]
+def test_a_short_runs_figure_marks_its_single_points(training_figure):
+    figure = training_figure("epoch,step,train/loss,train/firing_rate,val/log_mel_db\n0,24,1.5,0.2,\n0,29,,,7.5\n")
+    lines = [line for ax in figure.axes for line in ax.get_lines()]
     assert {line.get_label() for line in lines} == {"train/loss", "train/firing_rate", "val/log_mel_db"}
     assert all(line.get_marker() == "." for line in lines)
