@@ -70,28 +70,30 @@ def forward_pass(codec: Codec, samples: np.ndarray, rate: int) -> np.ndarray:
     return fit_length(resample(decoded[None], model_rate, rate)[0], len(samples))
 
 
-def through_bytes(codec: Codec, clip: Clip) -> tuple[np.ndarray, float]:
-    data = snn_codec.compress(clip.samples, clip.sample_rate, model=codec)
-    decoded = snn_codec.decompress(data, model=codec).samples[0]
-    return decoded, snn_codec.inspect(data).bitrate_kbps
+def decode(system: Codec | str, clip: Clip) -> tuple[np.ndarray, float | None]:
+    """`clip` through a model (its real bytes; the forward pass for a model without a bitstream) or a
+    classical codec named `system`: the decoded audio at the clip's rate and the kbps (None: no bytes)."""
+    if isinstance(system, str):
+        result = run_classical(system, clip.samples, clip.sample_rate)
+        return result.audio, result.bitrate_kbps
+    if not system.bottleneck.has_bitstream:
+        return forward_pass(system, clip.samples, clip.sample_rate), None
+    data = snn_codec.compress(clip.samples, clip.sample_rate, model=system)
+    return snn_codec.decompress(data, model=system).samples[0], snn_codec.inspect(data).bitrate_kbps
 
 
-def evaluate(clips: list[Clip], systems: dict[str, object], visqol_seconds: float,
-             save_audio_to: Path | None = None) -> list[dict]:
-    """One row per (system, clip): kbps (None for the ceiling), log-mel, ViSQOL and the diagnostics.
-    With `save_audio_to`, the clips and the classical codecs' outputs are written there as WAV."""
-    rows = []
+def evaluate(clips: list[Clip], systems: dict[str, Codec | str], visqol_seconds: float,
+             save_audio_to: Path | None = None) -> tuple[list[dict], dict[str, np.ndarray]]:
+    """One row per (system, clip): kbps (None for the ceiling), log-mel, ViSQOL and the diagnostics; and
+    every system's output on the first clip (for the spectrograms). With `save_audio_to`, the classical
+    codecs' outputs are written there as WAV."""
+    rows, first = [], {}
     for clip in clips:
         for name, system in systems.items():
-            if isinstance(system, Codec) and not system.bottleneck.has_bitstream:
-                decoded, kbps = forward_pass(system, clip.samples, clip.sample_rate), None
-            elif isinstance(system, Codec):
-                decoded, kbps = through_bytes(system, clip)
-            else:
-                result = run_classical(system, clip.samples, clip.sample_rate)
-                decoded, kbps = result.audio, result.bitrate_kbps
-                if save_audio_to is not None:
-                    save_audio(save_audio_to / name / f"{clip.name}.wav", decoded, clip.sample_rate)
+            decoded, kbps = decode(system, clip)
+            first.setdefault(name, decoded)
+            if isinstance(system, str) and save_audio_to is not None:
+                save_audio(save_audio_to / name / f"{clip.name}.wav", decoded, clip.sample_rate)
             row = {"system": name, "clip": clip.name, "kbps": kbps,
                    "log_mel_db": log_mel_distance(clip.samples, decoded, clip.sample_rate)}
             if visqol_seconds:
@@ -100,7 +102,7 @@ def evaluate(clips: list[Clip], systems: dict[str, object], visqol_seconds: floa
             row.update(spectral_diagnostics(clip.samples, decoded, clip.sample_rate))
             rows.append(row)
             print(f"  {clip.name:10s} {name:14s} log-mel {row['log_mel_db']:5.2f} dB", flush=True)
-    return rows
+    return rows, first
 
 
 def summarize(rows: list[dict], systems: list[str]) -> list[dict]:
@@ -179,7 +181,7 @@ def plot_spectrograms(clip: Clip, decoded: dict[str, np.ndarray], out: Path, sec
         ax.set(ylim=(0, 8), ylabel="kHz", title=name)
     axes[-1].set_xlabel("seconds")
     fig.suptitle(f"{clip.name}: piano rendered with a soundfont no model was trained on")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.98))  # leave the title its own row
     save_png(fig, out / "ceiling_spectrograms.png")
 
 
@@ -189,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.ceiling}: no such model; train it with snn-codec train --config configs/piano-ceiling.yaml",
               file=sys.stderr)
         return 1
-    systems: dict[str, object] = {"ceiling": load_model(args.ceiling)}
+    systems: dict[str, Codec | str] = {"ceiling": load_model(args.ceiling)}
     for spec in args.model or ["piano-v3", "piano-v3-3k"]:
         codec = load_model(spec)
         systems[codec.config.name] = codec
@@ -201,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
             (args.save_audio / folder).mkdir(parents=True, exist_ok=True)
         for clip in clips:
             save_audio(args.save_audio / "clips" / f"{clip.name}.wav", clip.samples, clip.sample_rate)
-    rows = evaluate(clips, systems, args.visqol_seconds, args.save_audio)
+    rows, first_outputs = evaluate(clips, systems, args.visqol_seconds, args.save_audio)
     summary = summarize(rows, list(systems))
     columns = ["system", "kbps", "log_mel_db", "gap_to_ceiling_db", *(["visqol"] if args.visqol_seconds else []),
                *DIAGNOSTICS]
@@ -215,16 +217,9 @@ def main(argv: list[str] | None = None) -> int:
     publish("ceiling", "The auto-encoder's ceiling and where quality is lost", intro, table,
             {"summary": summary, "rows": rows, "clips": [c.name for c in clips]})
     plot(summary, RESULTS)
-    first = clips[0]
-    decoded = {}
-    for name in [n for n in systems if n in ("piano-v3", "piano-v4", "ceiling", "opus-6")]:
-        system = systems[name]
-        if isinstance(system, Codec):
-            decoded[name] = (forward_pass(system, first.samples, first.sample_rate) if not system.bottleneck.has_bitstream
-                             else through_bytes(system, first)[0])
-        else:
-            decoded[name] = run_classical(system, first.samples, first.sample_rate).audio
-    plot_spectrograms(first, decoded, RESULTS)
+    # every model, and the first classical codec as the reference point
+    shown = [n for n in systems if isinstance(systems[n], Codec)] + args.classical[:1]
+    plot_spectrograms(clips[0], {name: first_outputs[name] for name in shown}, RESULTS)
     return 0
 
 
