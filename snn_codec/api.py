@@ -29,7 +29,7 @@ from snn_codec.bitstream.stream import (
     chunk_frames_for,
     describe_payload,
 )
-from snn_codec.codec import Codec
+from snn_codec.codec import PRECISIONS, Codec
 from snn_codec.errors import AudioError, CodecError, FormatError
 from snn_codec.eval.metrics import bitrate_kbps
 from snn_codec.model_io import DEFAULT_MODEL, find_model, load_model, shipped_models
@@ -297,13 +297,19 @@ def _checked(header: Header, codec: Codec) -> Codec:
 
 
 def decompress_from(source: BinaryIO, model: Codec | str | None = None, progress: bool = False,
-                    start_s: float = 0.0, duration_s: float | None = None) -> tuple[Header, Iterator[np.ndarray]]:
+                    start_s: float = 0.0, duration_s: float | None = None,
+                    precision: str = "auto") -> tuple[Header, Iterator[np.ndarray]]:
     """Opens a .snnc stream. Returns its header and the decoded (channels, n) blocks, lazily.
+
+    `precision` is the decoder's (see `snn_codec.codec.decoder_autocast`): "auto" takes bfloat16 where
+    the CPU has it natively, "float32" the reference.
 
     `start_s` and `duration_s` select a part of the audio: only the chunks it needs are decoded (the
     others are skipped by their lengths). The part equals the same samples of a full decode, up to the
     resampler's rounding when the file's rate differs from the model's.
     """
+    if precision not in PRECISIONS:
+        raise CodecError(f"precision: unknown {precision!r}; choose from {list(PRECISIONS)}")
     reader = ContainerReader(source, coder_by_id)
     header = reader.header
     name = getattr(source, "name", None)  # a file's folder is a place to look for its model
@@ -316,7 +322,7 @@ def decompress_from(source: BinaryIO, model: Codec | str | None = None, progress
     count = -(-num_frames // size)
     if first == 0 and stop == total:
         events = chunks()
-        mono = _windows_bar(codec.decode_stream(events, num_frames), count, "decode", progress)
+        mono = _windows_bar(codec.decode_stream(events, num_frames, precision=precision), count, "decode", progress)
         restored = resample_stream(mono, rate, sr, total)
         return header, (np.repeat(block[None], header.channels, axis=0) for block in restored)
     # windows covering [first, stop), plus one on each side so the resampler sees real context
@@ -326,7 +332,8 @@ def decompress_from(source: BinaryIO, model: Codec | str | None = None, progress
     first_chunk = max(0, lo_window * size - context) // chunk_frames
     stop_chunk = -(-min(num_frames, hi_window * size + context) // chunk_frames)
     events = chunks(first_chunk, stop_chunk)
-    mono = codec.decode_stream(events, num_frames, first_chunk * chunk_frames, range(lo_window, hi_window))
+    mono = codec.decode_stream(events, num_frames, first_chunk * chunk_frames, range(lo_window, hi_window),
+                               precision)
     segment_start = lo_window * size * hop * sr // rate  # in samples at the file's rate
     segment_frames = min(num_frames, hi_window * size) - lo_window * size
     restored = resample_stream(_windows_bar(mono, hi_window - lo_window, "decode", progress), rate, sr,
@@ -364,7 +371,7 @@ def _slice_stream(blocks: Iterator[np.ndarray], start: int, stop: int) -> Iterat
 
 
 def decompress(data: bytes, model: Codec | str | None = None, progress: bool = False,
-               start_s: float = 0.0, duration_s: float | None = None) -> Audio:
+               start_s: float = 0.0, duration_s: float | None = None, precision: str = "auto") -> Audio:
     """Decodes the bytes of a .snnc file to audio at the original rate, length and channel count.
 
     Args:
@@ -372,25 +379,27 @@ def decompress(data: bytes, model: Codec | str | None = None, progress: bool = F
         model: the model that wrote it (default: the shipped model named in the header).
         progress: show a progress bar on long inputs.
         start_s, duration_s: decode only this part (seconds); only the chunks it needs are decoded.
+        precision: the decoder's, "auto" (bfloat16 where the CPU has it natively), "float32" or "bfloat16".
 
     Raises:
         FormatError: damaged or foreign data. CodecError: the model does not match the file.
     """
-    header, blocks = decompress_from(io.BytesIO(bytes(data)), model, progress, start_s, duration_s)
+    header, blocks = decompress_from(io.BytesIO(bytes(data)), model, progress, start_s, duration_s, precision)
     parts = list(blocks)
     samples = np.concatenate(parts, axis=-1) if parts else np.zeros((header.channels, 0), np.float32)
     return Audio(samples.astype(np.float32, copy=False), header.sample_rate)
 
 
 def decompress_file(input_path, output_path, model: Codec | str | None = None, progress: bool = False,
-                    start_s: float = 0.0, duration_s: float | None = None, overwrite: bool = True) -> Header:
+                    start_s: float = 0.0, duration_s: float | None = None, overwrite: bool = True,
+                    precision: str = "auto") -> Header:
     """Decodes a .snnc file (a path or a readable binary stream) into an audio file (wav, flac or ogg),
     streaming; the output appears only when complete. With `overwrite=False`, an output that exists when
     the file is complete is kept and CodecError raised."""
     fmt = output_format(output_path)
     opened = contextlib.nullcontext(input_path) if hasattr(input_path, "read") else open_snnc(input_path)
     with opened as source:
-        header, blocks = decompress_from(source, model, progress, start_s, duration_s)
+        header, blocks = decompress_from(source, model, progress, start_s, duration_s, precision)
         with atomic_output(output_path, overwrite) as tmp:
             sink = AudioSink(tmp, header.sample_rate, header.channels, fmt)
             try:

@@ -19,10 +19,17 @@ from snn_codec.errors import ConfigError
 
 @dataclass(frozen=True)
 class EncoderConfig:
-    """Strided 1-D conv net on the waveform (SEANet-like)."""
+    """`conv`: strided 1-D conv net on the waveform (SEANet-like). `stft`: log-magnitude STFT frames,
+    then ConvNeXt blocks at the latent frame rate (the decoder's mirror; several times faster)."""
 
-    channels: tuple[int, ...] = (16, 32, 64, 128)  # one downsampling stage per entry
-    dilations: tuple[int, ...] = (1, 3)  # residual units per stage
+    channels: tuple[int, ...] = (16, 32, 64, 128)  # conv: one downsampling stage per entry
+    dilations: tuple[int, ...] = (1, 3)  # conv: residual units per stage
+    kind: str = "conv"
+    patch: int = 1  # conv: samples per step of the first convolution (strided-first when > 1)
+    dim: int = 256  # stft: ConvNeXt width
+    layers: int = 4  # stft: ConvNeXt blocks
+    stft_frames: int = 1  # stft: STFT frames per latent frame, stacked along channels (time detail)
+    window_hops: int = 4  # stft: window length in STFT hops (frequency detail)
 
 
 @dataclass(frozen=True)
@@ -158,6 +165,9 @@ class TrainConfig:
     sparsity: SparsityConfig = field(default_factory=SparsityConfig)
     rate_control: RateControlConfig = field(default_factory=RateControlConfig)
     init_from: str = ""  # a shipped model name or .safetensors file to start from (same architecture)
+    # A shipped model name or .safetensors file whose encoder this model's encoder learns to imitate (the
+    # bottleneck's input currents, MSE); its bottleneck and decoder are copied and stay fixed.
+    distill_from: str = ""
     data: DataConfig = field(default_factory=DataConfig)
     val_every: int = 500
     checkpoint_every: int = 500
@@ -246,6 +256,15 @@ def validate_model_config(model: ModelConfig) -> None:
         )
     if "kind" not in model.bottleneck:
         raise ConfigError("model.bottleneck: needs a `kind` (e.g. threshold)")
+    if model.encoder.kind not in ("conv", "stft"):
+        raise ConfigError(f"model.encoder.kind: unknown {model.encoder.kind!r}; choose from ['conv', 'stft']")
+    stft = model.encoder
+    if stft.kind == "conv" and not (stft.patch >= 1 and model.hop_length % stft.patch == 0):
+        raise ConfigError("model.encoder.patch must be >= 1 and divide the hop length (sample_rate / frame_rate)")
+    if stft.kind == "stft" and not (stft.dim > 0 and stft.layers >= 0 and stft.stft_frames >= 1
+                                    and stft.window_hops >= 1 and model.hop_length % stft.stft_frames == 0):
+        raise ConfigError("model.encoder (stft): needs dim > 0, layers >= 0, window_hops >= 1 and stft_frames "
+                          "that divides the hop length (sample_rate / frame_rate)")
     if model.decoder.kind not in ("istft", "conv"):
         raise ConfigError(f"model.decoder.kind: unknown {model.decoder.kind!r}; choose from ['conv', 'istft']")
     if model.decoder.kind == "istft" and model.hop_length % model.decoder.upsample:

@@ -39,16 +39,18 @@ class ResidualUnit(nn.Module):
 
 
 class Downsample(nn.Module):
-    """Strided conv (kernel 2*stride): length L -> L / stride exactly, for L a multiple of stride."""
+    """Strided conv (kernel 2*stride) after an ELU (none with `activate=False`, e.g. on the waveform):
+    length L -> L / stride exactly, for L a multiple of stride."""
 
-    def __init__(self, in_channels: int, out_channels: int, stride: int):
+    def __init__(self, in_channels: int, out_channels: int, stride: int, activate: bool = True):
         super().__init__()
         self.stride = stride
+        self.activation = nn.ELU() if activate else nn.Identity()
         self.conv = nn.Conv1d(in_channels, out_channels, kernel_size=2 * stride, stride=stride)
 
     def forward(self, x: Tensor) -> Tensor:
         left = (self.stride + 1) // 2
-        return self.conv(F.pad(F.elu(x), (left, self.stride - left)))
+        return self.conv(F.pad(self.activation(x), (left, self.stride - left)))
 
 
 class Upsample(nn.Module):

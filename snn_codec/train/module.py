@@ -15,6 +15,7 @@ from snn_codec.bottlenecks import SpikingBottleneck
 from snn_codec.codec import Codec, CodecOutput
 from snn_codec.config import Config, from_dict, to_dict
 from snn_codec.errors import ConfigError
+from snn_codec.model_io import load_model
 from snn_codec.eval.metrics import log_mel_distance, si_sdr
 from snn_codec.rate import Trim, coded_kbps, probe_kbps, trim_rate
 from snn_codec.train.losses import mel_loss, multi_resolution_stft_loss
@@ -40,6 +41,8 @@ class CodecModule(pl.LightningModule):
         self.save_hyperparameters({"config": config})
         self.config: Config = from_dict(Config, config)
         self.codec = Codec(self.config.model)
+        # Training only, like the discriminators: the model whose encoder this one imitates.
+        self.teacher = self._teacher(self.config.train.distill_from) if self.config.train.distill_from else None
         adversarial = self.config.train.adversarial
         # Training only: saved in checkpoints, never in the exported model (which holds `codec` alone).
         self.discriminators = (Discriminators(adversarial.periods, adversarial.fft_sizes, adversarial.channels)
@@ -66,6 +69,32 @@ class CodecModule(pl.LightningModule):
         self._validation: dict[int, list[dict[str, float]]] = {}
         self._validation_events: dict[int, list[np.ndarray]] = {}
         self.rate_probe: list[Tensor] = []  # (B, 1, S) batches of in-domain validation audio; see run_training
+
+    def _teacher(self, model: str) -> Codec:
+        """The frozen model to distil from; its bottleneck and decoder are copied into this one's."""
+        train = self.config.train
+        if train.adversarial.enabled or self.rate_controlled or train.init_from:
+            raise ConfigError("train.distill_from trains the encoder alone: leave adversarial, rate_control and "
+                              "init_from off (fine-tune end to end afterwards, from the distilled model)")
+        teacher = load_model(model).eval().requires_grad_(False)
+        for part in ("bottleneck", "decoder"):
+            theirs, ours = getattr(teacher, part).state_dict(), getattr(self.codec, part).state_dict()
+            if {k: v.shape for k, v in theirs.items()} != {k: v.shape for k, v in ours.items()}:
+                raise ConfigError(f"train.distill_from {model!r}: its {part} differs from this config's "
+                                  "(the student keeps the teacher's bottleneck and decoder)")
+            getattr(self.codec, part).load_state_dict(theirs)
+        return teacher
+
+    def _distillation_losses(self, audio: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+        """The student's bottleneck input currents against the teacher's (both through the teacher's
+        bottleneck with its running statistics), and the fraction of events on which they agree."""
+        self.teacher.eval()  # Lightning switches every submodule to training mode each epoch
+        with torch.no_grad():
+            target = self.teacher.bottleneck.input_current(self.teacher.encoder(audio))
+        current = self.teacher.bottleneck.input_current(self.codec.encoder(audio))
+        loss = torch.nn.functional.mse_loss(current, target)
+        agreement = ((current > 0) == (target > 0)).float().mean()
+        return loss, {"loss": loss, "distill_mse": loss.detach(), "event_agreement": agreement}
 
     @classmethod
     def from_config(cls, config: Config) -> "CodecModule":
@@ -142,6 +171,11 @@ class CodecModule(pl.LightningModule):
         return loss, logs, out
 
     def training_step(self, batch: Tensor, batch_idx: int) -> Tensor:
+        if self.teacher is not None:
+            loss, logs = self._distillation_losses(batch)
+            self.log_dict({f"train/{k}": v for k, v in logs.items()}, prog_bar=False, sync_dist=False)
+            self.log("agree", logs["event_agreement"], prog_bar=True, logger=False)
+            return loss
         if self.discriminators is None:
             loss, logs, out = self._losses(batch)
         else:
@@ -227,7 +261,9 @@ class CodecModule(pl.LightningModule):
         def warm_up_then_decay(step: int) -> float:
             return learning_rate_factor(step, train.warmup_steps, train.steps)
 
-        optimizer = torch.optim.AdamW(self.codec.parameters(), lr=train.learning_rate, weight_decay=train.weight_decay)
+        # Distillation trains the encoder alone; the bottleneck and decoder stay the teacher's.
+        trained = self.codec.encoder if self.teacher is not None else self.codec
+        optimizer = torch.optim.AdamW(trained.parameters(), lr=train.learning_rate, weight_decay=train.weight_decay)
         schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, warm_up_then_decay)
         if self.discriminators is None:
             return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}

@@ -193,3 +193,18 @@ def test_a_version_1_file_still_decompresses(tiny_codec, make_audio):
     assert np.array_equal(restored, snn_codec.decompress(snn_codec.compress(audio, 8000, model=tiny_codec),
                                                          model=tiny_codec).samples)
     assert snn_codec.api.inspect(old).codebook_size is None
+
+
+def test_decoder_precision_changes_the_audio_only_slightly(tiny_codec, make_audio):
+    from snn_codec.codec import native_bfloat16
+
+    audio = make_audio(1.0, 8000)
+    data = snn_codec.compress(audio, 8000, model=tiny_codec)
+    decoded = {p: snn_codec.decompress(data, model=tiny_codec, precision=p).samples
+               for p in ("auto", "float32", "bfloat16")}
+    assert not np.array_equal(decoded["float32"], decoded["bfloat16"])
+    error = np.sqrt(np.mean((decoded["float32"] - decoded["bfloat16"]) ** 2) / np.mean(decoded["float32"] ** 2))
+    assert error < 0.05
+    assert np.array_equal(decoded["auto"], decoded["bfloat16" if native_bfloat16() else "float32"])
+    with pytest.raises(CodecError, match="precision"):
+        snn_codec.decompress(data, model=tiny_codec, precision="float8")

@@ -215,6 +215,23 @@ def test_decompress_a_part(tmp_path, wav, tiny_model_file, capsys):
     assert rate == 44100 and part.shape == (round(0.25 * 44100), 2)
 
 
+def test_decompress_in_float32_gives_the_reference_audio(tmp_path, wav, tiny_model_file, capsys):
+    import snn_codec
+
+    snnc = tmp_path / "in.snnc"
+    assert run(capsys, "compress", wav, snnc, "--model", tiny_model_file)[0] == 0
+    code, _, err = run(capsys, "decompress", snnc, tmp_path / "f32.wav", "--precision", "float32",
+                       "--model", tiny_model_file)
+    assert code == 0, err
+    reference = snn_codec.decompress(snnc.read_bytes(), model=snn_codec.load_model(tiny_model_file),
+                                     precision="float32").samples
+    written, _ = sf.read(tmp_path / "f32.wav", dtype="float32", always_2d=True)
+    assert np.allclose(written.T, reference, atol=1e-4)  # 16-bit WAV by default
+    with pytest.raises(SystemExit) as exit_:
+        main(["decompress", str(snnc), str(tmp_path / "x.wav"), "--precision", "double"])
+    assert exit_.value.code == 2 and "--precision: invalid choice" in capsys.readouterr().err
+
+
 def test_synth_piano_builds_a_corpus(tmp_path, capsys):
     import shutil
 

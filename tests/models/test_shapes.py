@@ -21,35 +21,40 @@ def test_split_hop_multiplies_back_to_the_hop(hop, stages):
     assert product == hop
 
 
-def build(config, decoder: str) -> Codec:
+def build(config, decoder: str, encoder: str = "conv") -> Codec:
     torch.manual_seed(0)
     decoder_config = replace(config.decoder, kind=decoder, channels=(8, 4))
-    return Codec(replace(config, decoder=decoder_config)).eval()
+    encoder_config = replace(config.encoder, kind=encoder, dim=16, layers=2, stft_frames=2)
+    return Codec(replace(config, encoder=encoder_config, decoder=decoder_config)).eval()
 
 
-@pytest.mark.parametrize("decoder", ["istft", "conv"])
-def test_forward_keeps_the_length(tiny_config, decoder):
-    codec = build(tiny_config, decoder)
+# Every encoder with the inverse-STFT decoder, and the waveform encoder with the transposed-conv one.
+PAIRS = [("istft", "conv"), ("conv", "conv"), ("istft", "stft")]
+
+
+@pytest.mark.parametrize("decoder,encoder", PAIRS)
+def test_forward_keeps_the_length(tiny_config, decoder, encoder):
+    codec = build(tiny_config, decoder, encoder)
     audio = torch.randn(3, 1, 20 * codec.hop_length)
     out = codec(audio)
     assert out.audio.shape == audio.shape
     assert out.bottleneck.events.shape == (3, codec.units, 20)
 
 
-@pytest.mark.parametrize("decoder", ["istft", "conv"])
+@pytest.mark.parametrize("decoder,encoder", PAIRS)
 @pytest.mark.parametrize("num_samples", [1, 159, 160, 161, 5000])
-def test_encode_decode_any_length(tiny_config, decoder, num_samples):
-    codec = build(tiny_config, decoder)
+def test_encode_decode_any_length(tiny_config, decoder, encoder, num_samples):
+    codec = build(tiny_config, decoder, encoder)
     events = codec.encode(torch.randn(num_samples))
     frames = -(-num_samples // codec.hop_length)
     assert events.shape == (codec.units, frames) and events.dtype == torch.bool
     assert codec.decode(events).shape == (frames * codec.hop_length,)
 
 
-@pytest.mark.parametrize("decoder", ["istft", "conv"])
-def test_windowed_inference_equals_a_single_pass(tiny_config, decoder):
+@pytest.mark.parametrize("decoder,encoder", PAIRS)
+def test_windowed_inference_equals_a_single_pass(tiny_config, decoder, encoder):
     """Windows carry enough context that cutting the file anywhere changes nothing."""
-    codec = build(tiny_config, decoder)
+    codec = build(tiny_config, decoder, encoder)
     audio = torch.randn(37 * codec.hop_length)
     whole_events = codec.encode(audio)
     whole_audio = codec.decode(whole_events)
@@ -71,3 +76,29 @@ def test_istft_decoder_reconstructs_an_exact_spectrum(tiny_config):
     assert restored.shape == audio.shape
     middle = slice(decoder.n_fft, -decoder.n_fft)
     assert torch.allclose(restored[:, middle], audio[:, middle], atol=1e-4)
+
+
+def test_stft_encoder_features_line_up_with_their_frames(tiny_config):
+    """A click in latent frame t shows in frame t's features (the window is centred on its frame), and
+    a sinusoid peaks at its STFT bin in every stacked sub-frame."""
+    encoder = build(tiny_config, "istft", "stft").encoder
+    hop, frames = encoder.hop_length, 12
+    click = torch.zeros(1, 1, frames * hop)
+    click[..., 7 * hop + hop // 2] = 1.0
+    energy = encoder.features(click).exp().sum(dim=1)[0]
+    assert int(energy.argmax()) == 7
+    bin_index = 5
+    tone = torch.sin(2 * torch.pi * bin_index / encoder.n_fft * torch.arange(frames * hop)).view(1, 1, -1)
+    spectra = encoder.features(tone)[0, :, 6].view(-1, encoder.stft_frames).T  # (sub-frame, bins)
+    assert spectra.shape[1] == encoder.n_fft // 2 + 1
+    assert spectra.argmax(dim=1).tolist() == [bin_index] * encoder.stft_frames
+
+
+@pytest.mark.parametrize("change,message", [({"kind": "mel"}, "encoder.kind"), ({"stft_frames": 3}, "stft_frames"),
+                                            ({"window_hops": 0}, "window_hops")])
+def test_bad_encoder_settings_are_refused(tiny_config, change, message):
+    from snn_codec.errors import ConfigError
+
+    encoder = replace(tiny_config.encoder, **({"kind": "stft"} | change))
+    with pytest.raises(ConfigError, match=message):
+        Codec(replace(tiny_config, encoder=encoder))

@@ -3,6 +3,17 @@
 from __future__ import annotations
 
 import pytest
+import soundfile as sf
+
+
+@pytest.fixture
+def audio_dir(tmp_path, make_audio):
+    """Two 1 s piano-like clips at 8 kHz, the tiny model's rate."""
+    folder = tmp_path / "audio"
+    folder.mkdir()
+    for i in range(2):
+        sf.write(folder / f"clip{i}.wav", make_audio(1.0, 8000, seed=i)[0], 8000)
+    return folder
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import json
 from dataclasses import replace
 
 import pytest
-import soundfile as sf
 import torch
 from safetensors import safe_open
 
@@ -25,15 +24,6 @@ def adversarial_run(tiny_config, data_dir, steps: int, start_step: int = 0) -> C
     train = TrainConfig(steps=steps, batch_size=2, warmup_steps=1, data=data, val_every=2, checkpoint_every=1,
                         adversarial=adversarial)
     return Config(model=tiny_config, train=train)
-
-
-@pytest.fixture
-def audio_dir(tmp_path, make_audio):
-    folder = tmp_path / "audio"
-    folder.mkdir()
-    for i in range(2):
-        sf.write(folder / f"clip{i}.wav", make_audio(1.0, 8000, seed=i)[0], 8000)
-    return folder
 
 
 def test_losses_separate_real_from_generated():
