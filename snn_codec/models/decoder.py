@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from snn_codec.config import ModelConfig
@@ -43,19 +42,30 @@ class IstftDecoder(nn.Module):
             x = x.repeat_interleave(self.upsample, dim=-1)
         x = self.norm(self.blocks(x).transpose(1, 2))  # (B, U, C)
         log_mag, phase = self.head(x).float().chunk(2, dim=-1)  # (B, U, F) each
-        spec = torch.polar(log_mag.clamp(max=6.0).exp(), phase).transpose(1, 2)  # (B, F, U)
+        magnitude = log_mag.clamp(max=6.0).exp()
+        spec = torch.complex(magnitude * phase.cos(), magnitude * phase.sin()).transpose(1, 2)  # (B, F, U)
         return self.istft(spec).unsqueeze(1)
 
     def istft(self, spec: Tensor) -> Tensor:
         """Inverse STFT with "same" padding: (B, F, U) complex -> (B, U * hop) real."""
         frames = torch.fft.irfft(spec, n=self.n_fft, dim=1) * self.window[:, None]  # (B, n_fft, U)
         num_frames = frames.shape[-1]
-        length = (num_frames - 1) * self.hop + self.n_fft
-        fold = dict(output_size=(1, length), kernel_size=(1, self.n_fft), stride=(1, self.hop))
-        audio = F.fold(frames, **fold)[:, 0, 0]
-        envelope = F.fold(self.window.square()[None, :, None].expand(1, -1, num_frames), **fold)[0, 0, 0]
+        audio = overlap_add(frames, self.hop)
+        envelope = overlap_add(self.window.square()[None, :, None].expand(1, -1, num_frames), self.hop)[0]
         pad = (self.n_fft - self.hop) // 2
         return audio[:, pad : pad + num_frames * self.hop] / envelope[pad : pad + num_frames * self.hop]
+
+
+def overlap_add(frames: Tensor, hop: int) -> Tensor:
+    """(B, n_fft, U) frames, n_fft a multiple of `hop` -> (B, (U - 1) * hop + n_fft), each frame added in at
+    `hop` times its index: one shifted sum per hop of the frame (cheaper than F.fold)."""
+    batch, n_fft, num_frames = frames.shape
+    overlap = n_fft // hop
+    segments = frames.view(batch, overlap, hop, num_frames)
+    out = frames.new_zeros(batch, hop, num_frames + overlap - 1)
+    for j in range(overlap):
+        out[:, :, j : j + num_frames] += segments[:, j]
+    return out.transpose(1, 2).reshape(batch, -1)
 
 
 class ConvDecoder(nn.Module):
