@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test corpus train bench bench-bottlenecks bench-quality clean
+.PHONY: install demo test corpus train bench bench-bottlenecks bench-quality bench-speed clean
 
 $(STAMP): pyproject.toml scripts/install_system_deps.sh
 	bash scripts/install_system_deps.sh
@@ -63,6 +63,12 @@ bench-quality: install
 	$(BIN)/python benchmarks/ceiling.py --ceiling runs/piano-ceiling/model.safetensors --model piano-v3 \
 	    --model piano-v3-3k --model runs/piano-control/model.safetensors \
 	    --model runs/piano-v4/model.safetensors --model runs/piano-v4-3k/model.safetensors
+
+# docs/speed.md: the default model against Opus 6, codec2 1200 and EnCodec's architecture on the same
+# audio, 1 thread and all, and the command line's start-up (a few minutes).
+bench-speed: install
+	bash benchmarks/setup.sh
+	$(BIN)/python benchmarks/speed.py
 
 clean:
 	rm -rf $(VENV) demo_output

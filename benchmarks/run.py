@@ -24,20 +24,20 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import RESULTS, best_time, machine  # noqa: E402
+from common import (RESULTS, classical_speed_row, load_peers, model_kind, model_speed_rows,  # noqa: E402
+                    peer_speed_row)
 from eval_set import Clip, build_eval_set  # noqa: E402
-from peers import PEERS, Peer, PeerUnavailable, load_peer  # noqa: E402
+from peers import PEERS, Peer  # noqa: E402
 from report import write_outputs  # noqa: E402
 
 import snn_codec  # noqa: E402
-from snn_codec.audio import load_audio, resample, to_mono  # noqa: E402
+from snn_codec.audio import load_audio, to_mono  # noqa: E402
 from snn_codec.codec import Codec  # noqa: E402
 from snn_codec.errors import CodecError  # noqa: E402
 from snn_codec.eval.classical import CLASSICAL_CODECS, check_tools, run_classical  # noqa: E402
@@ -92,10 +92,6 @@ def load_clips(args: argparse.Namespace) -> list[Clip]:
     return clips
 
 
-def model_kind(codec: Codec) -> str:
-    return "vq" if getattr(codec.bottleneck, "stores_indices", False) else "spiking"
-
-
 def evaluate_model(name: str, codec: Codec, clip: Clip) -> tuple[dict, np.ndarray]:
     """One clip through an snn_codec model. Returns the row (rate, events) and the decoded audio."""
     data = snn_codec.compress(clip.samples, clip.sample_rate, model=codec)
@@ -135,50 +131,12 @@ def quality_rows(clips: list[Clip], models: dict[str, Codec], classical: list[st
 
 def speed_rows(clip: Clip, models: dict[str, Codec], classical: list[str], peers: list[Peer]) -> list[dict]:
     """Real-time factors (audio seconds / wall seconds) of every system on one clip."""
-    rows = []
-    samples, rate, duration = clip.samples, clip.sample_rate, clip.duration_s
-    for name, codec in models.items():
-        data = snn_codec.compress(samples, rate, model=codec)
-        encode_s = best_time(lambda: snn_codec.compress(samples, rate, model=codec))
-        decode_s = best_time(lambda: snn_codec.decompress(data, model=codec))
-        rows.append(_speed_row(name, model_kind(codec), codec.config.sample_rate,
-                               snn_codec.inspect(data).bitrate_kbps, duration, encode_s, decode_s))
-    for name in classical:
-        runs = [run_classical(name, samples, rate) for _ in range(3)]
-        rows.append(_speed_row(name, "classical", rate, runs[0].bitrate_kbps, duration,
-                               min(r.encode_s for r in runs), min(r.decode_s for r in runs)))
-    for peer in peers:  # at most PEER_SECONDS: DAC runs below real time on one thread
-        audio = torch.from_numpy(resample(samples[None, : int(PEER_SECONDS * rate)], rate, peer.sample_rate))[None]
-        with torch.inference_mode():
-            codes = peer.encode(audio)
-            encode_s = best_time(lambda: peer.encode(audio), repeats=2)
-            decode_s = best_time(lambda: peer.decode(codes), repeats=2)
-        row = _speed_row(peer.name, "peer (random weights)", peer.sample_rate, peer.bitrate_kbps,
-                         audio.shape[-1] / peer.sample_rate,
-                         encode_s, decode_s)
-        rows.append(row | {"parameters": peer.parameters, "quoted_quality": peer.quoted_quality})
+    rows = [row for name, codec in models.items()
+            for row in model_speed_rows(name, codec, clip.samples, clip.sample_rate)]
+    rows += [classical_speed_row(name, clip.samples, clip.sample_rate) for name in classical]
+    # at most PEER_SECONDS, best of 2: DAC runs below real time on one thread
+    rows += [peer_speed_row(peer, clip.samples, clip.sample_rate, PEER_SECONDS, repeats=2) for peer in peers]
     return rows
-
-
-def _speed_row(system: str, kind: str, sample_rate: int, kbps: float, duration_s: float, encode_s: float,
-               decode_s: float) -> dict:
-    return {"system": system, "kind": kind, "sample_rate": sample_rate, "kbps": kbps,
-            "encode_x_realtime": duration_s / encode_s, "decode_x_realtime": duration_s / decode_s,
-            "round_trip_x_realtime": duration_s / (encode_s + decode_s)}
-
-
-def load_peers(names: list[str]) -> tuple[list[Peer], dict[str, str]]:
-    """The peers that can be built here, and the reason for each one that cannot."""
-    peers, unavailable = [], {}
-    for name in names:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # their weight_norm calls are deprecated in recent torch
-                peers.append(load_peer(name))
-        except PeerUnavailable as err:
-            unavailable[name] = str(err)
-            print(f"  {name}: unavailable: {err}", file=sys.stderr)
-    return peers, unavailable
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -183,6 +183,7 @@ def demo_cmd(args: argparse.Namespace) -> None:
 
 
 def synth_piano_cmd(args: argparse.Namespace) -> None:
+    from snn_codec.data.render import TRAINING_SOUNDFONTS
     from snn_codec.data.synth_piano import build_corpus
 
     out = build_corpus(
@@ -190,7 +191,7 @@ def synth_piano_cmd(args: argparse.Namespace) -> None:
         num_pieces=args.pieces,
         duration_s=args.duration,
         sample_rate=args.sample_rate,
-        soundfonts=tuple(args.soundfonts.split(",")),
+        soundfonts=tuple(args.soundfonts.split(",")) if args.soundfonts else TRAINING_SOUNDFONTS,
         validation_fraction=args.validation_fraction,
         seed=args.seed,
     )
@@ -368,8 +369,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-visqol", action="store_true", help="skip ViSQOL (the slowest metric)")
     p.set_defaults(command=demo_cmd)
 
-    from snn_codec.data.render import TRAINING_SOUNDFONTS
-
     data = sub.add_parser("data", help="build datasets").add_subparsers(dest="data", required=True, metavar="KIND")
     p = data.add_parser("synth-piano", help="render generated piano MIDI with FluidSynth and GM soundfonts")
     p.add_argument("--out", required=True, help="corpus folder (resumable)")
@@ -377,7 +376,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "(default: %(default)s; more pieces later grow the corpus)")
     p.add_argument("--duration", type=float, default=30.0, help="seconds of music per piece")
     p.add_argument("--sample-rate", type=int, default=24000)
-    p.add_argument("--soundfonts", default=",".join(TRAINING_SOUNDFONTS),
+    p.add_argument("--soundfonts", default=None,
                    help="comma-separated short names (default: every Debian GM soundfont but MuseScore General)")
     p.add_argument("--validation-fraction", type=float, default=0.1)
     p.add_argument("--seed", type=int, default=0)
