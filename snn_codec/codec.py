@@ -193,10 +193,20 @@ class Codec(nn.Module):
         return torch.from_numpy(np.concatenate(parts) if parts else np.zeros(0, np.float32))
 
     def weight_hash(self) -> bytes:
-        """First 16 bytes of the sha256 of the weights (names, shapes and values, in name order)."""
+        """First 16 bytes of the sha256 of the weights (names, shapes and values, in name order).
+
+        Cached until a tensor changes: a tensor's version counter moves with every in-place change
+        (optimiser steps, load_state_dict) and its storage with every replacement.
+        """
+        state = sorted(self.state_dict().items())
+        key = tuple((name, tensor.data_ptr(), tensor._version) for name, tensor in state)
+        cached = getattr(self, "_weight_hash", None)
+        if cached is not None and cached[0] == key:
+            return cached[1]
         digest = hashlib.sha256()
-        for name, tensor in sorted(self.state_dict().items()):
+        for name, tensor in state:
             digest.update(name.encode())
             digest.update(str(tuple(tensor.shape)).encode())
             digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
-        return digest.digest()[:16]
+        self._weight_hash = (key, digest.digest()[:16])
+        return self._weight_hash[1]

@@ -37,9 +37,10 @@ _WORD = np.dtype("<u4")  # constriction's compressed words, stored little-endian
 class ContextModel:
     """The adaptive model shared by the encoder, the decoder and `model_cost_bits`.
 
-    Call `probabilities()` for the next frame, then `observe(bits)` with that frame's events.
-    Counts live in one flat array: the 0-count of context c of unit n at n * NUM_CONTEXTS + c, its
-    1-count `num_units * NUM_CONTEXTS` further on.
+    Call `probabilities()` for the next frame, then `observe(bits)` with that frame's events; or, when
+    the events are known beforehand (encoding), take every frame's contexts from `context_indices` and
+    call `predict` and `update` with them. Counts live in one flat array: the 0-count of context c of
+    unit n at n * NUM_CONTEXTS + c, its 1-count `num_units * NUM_CONTEXTS` further on.
 
     Args:
         num_units: N.
@@ -47,38 +48,73 @@ class ContextModel:
 
     def __init__(self, num_units: int) -> None:
         self.num_units = num_units
-        self._ones_offset = num_units * NUM_CONTEXTS
-        self.counts = np.full(2 * self._ones_offset, INITIAL_COUNT, dtype=np.int64)
-        self.totals = np.full(self._ones_offset, 2 * INITIAL_COUNT, dtype=np.int64)
-        self._base = np.arange(num_units, dtype=np.int64) * NUM_CONTEXTS
+        self.ones_offset = num_units * NUM_CONTEXTS
+        self.counts = np.full(2 * self.ones_offset, INITIAL_COUNT, dtype=np.int64)
+        self.totals = np.full(self.ones_offset, 2 * INITIAL_COUNT, dtype=np.int64)
+        self.base = np.arange(num_units, dtype=np.int64) * NUM_CONTEXTS
         # Bit 0: z[:, t-1], bit 1: z[:, t-2]; frames before the first are silent.
         self._history = np.zeros(num_units, dtype=np.int64)
         self._bucket = 0
-        self._index = self._base
+        self._index = self.base
 
-    def probabilities(self) -> np.ndarray:
-        """(N,) int64 k: the next frame's probability of a 1 is k / 2**PRECISION_BITS.
+    def predict(self, index: np.ndarray) -> np.ndarray:
+        """(N,) int64 k of the contexts `index`: the probability of a 1 is k / 2**PRECISION_BITS.
 
         Both counts are >= 1 and their total <= COUNT_LIMIT + COUNT_STEP < 2**PRECISION_BITS, so
         0 < k < 2**PRECISION_BITS without clamping.
         """
-        self._index = self._base + (self._history + 4 * self._bucket)
-        return (self.counts[self._index + self._ones_offset] << PRECISION_BITS) // self.totals[self._index]
+        return (self.counts[index + self.ones_offset] << PRECISION_BITS) // self.totals[index]
 
-    def observe(self, bits: np.ndarray) -> None:
-        """Update the counts used by the last `probabilities()` call with the frame's (N,) 0/1 events."""
-        bits = bits.astype(np.int64)
-        index = self._index  # one context per unit: the fancy-index updates never collide
-        self.counts[index + self._ones_offset * bits] += COUNT_STEP
-        self.totals[index] += COUNT_STEP
-        full = index[self.totals[index] > COUNT_LIMIT]
-        if full.size:
-            ones = full + self._ones_offset
+    def update(self, index: np.ndarray, bits: np.ndarray) -> None:
+        """Counts the frame's (N,) integer 0/1 `bits` in the contexts `index` (one per unit: the
+        fancy-index updates never collide)."""
+        self.counts[index + self.ones_offset * bits] += COUNT_STEP
+        totals = self.totals[index] + COUNT_STEP
+        self.totals[index] = totals
+        if totals.max() > COUNT_LIMIT:
+            full = index[totals > COUNT_LIMIT]
+            ones = full + self.ones_offset
             self.counts[full] = (self.counts[full] + 1) >> 1
             self.counts[ones] = (self.counts[ones] + 1) >> 1
             self.totals[full] = self.counts[full] + self.counts[ones]
+
+    def probabilities(self) -> np.ndarray:
+        """`predict` for the next frame, in the context that the observed frames give it."""
+        self._index = self.base + (self._history + 4 * self._bucket)
+        return self.predict(self._index)
+
+    def observe(self, bits: np.ndarray) -> None:
+        """Update the counts used by the last `probabilities()` call with the frame's (N,) 0/1 events."""
+        if bits.dtype == np.bool_:
+            bits = bits.astype(np.int64)
+        self.update(self._index, bits)
         self._history = ((self._history << 1) | bits) & 3
         self._bucket = min(ACTIVITY_BUCKETS - 1, int(bits.sum()) * ACTIVITY_BUCKETS // self.num_units)
+
+
+def context_indices(model: ContextModel, events: np.ndarray) -> np.ndarray:
+    """(N, T) events -> (T, N) the context index of every event, as `ContextModel.probabilities` would
+    find it frame by frame (all at once: the contexts only look at earlier frames)."""
+    num_units, num_frames = events.shape
+    bits = events.astype(np.int64)
+    history = np.zeros_like(bits)
+    history[:, 1:] += bits[:, :-1]
+    history[:, 2:] += 2 * bits[:, :-2]
+    fired = np.zeros(num_frames, dtype=np.int64)
+    fired[1:] = bits[:, :-1].sum(axis=0)
+    bucket = np.minimum(ACTIVITY_BUCKETS - 1, fired * ACTIVITY_BUCKETS // num_units)
+    return (model.base[:, None] + history + 4 * bucket).T.copy()
+
+
+def _encoder_probabilities(events: np.ndarray) -> np.ndarray:
+    """(N, T) events -> (T, N) int64 k: each event's probability of a 1 under the adaptive model."""
+    model = ContextModel(events.shape[0])
+    indices, bits = context_indices(model, events), events.T.astype(np.int64)
+    k = np.empty(indices.shape, dtype=np.int64)
+    for t, index in enumerate(indices):
+        k[t] = model.predict(index)
+        model.update(index, bits[t])
+    return k
 
 
 def _bernoulli() -> constriction.stream.model.Bernoulli:
@@ -87,7 +123,7 @@ def _bernoulli() -> constriction.stream.model.Bernoulli:
 
 def _as_float(k: np.ndarray) -> np.ndarray:
     """Integer probabilities -> the exact float64 values the coder gets (a power-of-two scaling)."""
-    return np.ldexp(k.astype(np.float64), -PRECISION_BITS)
+    return k * (1.0 / (1 << PRECISION_BITS))
 
 
 def model_cost_bits(events: np.ndarray) -> float:
@@ -100,14 +136,9 @@ def model_cost_bits(events: np.ndarray) -> float:
         events: (N, T) bool.
     """
     events = check_events(events)
-    model = ContextModel(events.shape[0])
-    total = 0.0
-    for frame in events.T:
-        k = model.probabilities()
-        p = _as_float(np.where(frame, k, (1 << PRECISION_BITS) - k))
-        total -= float(np.log2(p).sum())
-        model.observe(frame)
-    return total
+    k = _encoder_probabilities(events)
+    p = _as_float(np.where(events.T, k, (1 << PRECISION_BITS) - k))
+    return -float(np.log2(p).sum())
 
 
 def finish_payload(encoder: constriction.stream.queue.RangeEncoder) -> bytes:
@@ -171,13 +202,7 @@ class EntropyEventCoder(EventCoder):
 
     def encode(self, events: np.ndarray) -> bytes:
         events = check_events(events)
-        num_units, num_frames = events.shape
-        model = ContextModel(num_units)
-        k = np.empty((num_frames, num_units), dtype=np.int64)
-        for t, frame in enumerate(events.T):
-            k[t] = model.probabilities()
-            model.observe(frame)
-        return _range_code(events, k)
+        return _range_code(events, _encoder_probabilities(events))
 
     def decode(self, payload: bytes, num_units: int, num_frames: int) -> np.ndarray:
         check_shape(num_units, num_frames)

@@ -208,3 +208,20 @@ def test_decoder_precision_changes_the_audio_only_slightly(tiny_codec, make_audi
     assert np.array_equal(decoded["auto"], decoded["bfloat16" if native_bfloat16() else "float32"])
     with pytest.raises(CodecError, match="precision"):
         snn_codec.decompress(data, model=tiny_codec, precision="float8")
+
+
+def test_the_weight_hash_follows_every_change_of_the_weights(tiny_codec):
+    from snn_codec.codec import Codec
+
+    def fresh_hash(codec) -> bytes:  # a new model with the same weights: nothing cached
+        twin = Codec(codec.config)
+        twin.load_state_dict(codec.state_dict())
+        return twin.weight_hash()
+
+    first = tiny_codec.weight_hash()
+    assert tiny_codec.weight_hash() == first == fresh_hash(tiny_codec)
+    with torch.no_grad():
+        tiny_codec.decoder.head.bias[0] += 1.0  # in place
+    assert tiny_codec.weight_hash() != first and tiny_codec.weight_hash() == fresh_hash(tiny_codec)
+    tiny_codec.decoder.head.bias = torch.nn.Parameter(tiny_codec.decoder.head.bias.detach() - 1.0)  # replaced
+    assert tiny_codec.weight_hash() == fresh_hash(tiny_codec)
