@@ -143,10 +143,10 @@ def write_results(name: str, payload: dict, markdown: str, out: Path | None = No
     return path
 
 
-def publish(name: str, title: str, intro: str, table: str, payload: dict) -> str:
-    """Writes results/NAME.md (title, the command that ran, `intro`, `table`) and NAME.json (`payload` and
-    the machine), prints the markdown and returns it."""
+def publish(name: str, title: str, intro: str, table: str, payload: dict, out: Path | None = None) -> str:
+    """Writes OUT/NAME.md (title, the command that ran, `intro`, `table`) and NAME.json (`payload` and
+    the machine; OUT: benchmarks/results by default), prints the markdown and returns it."""
     markdown = "\n".join([f"# {title}", "", command_line(), "", intro, "", table, ""])
     print(markdown)
-    write_results(name, {"machine": machine(), **payload}, markdown)
+    write_results(name, {"machine": machine(), **payload}, markdown, out)
     return markdown

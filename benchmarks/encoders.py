@@ -29,6 +29,7 @@ from eval_set import piano_clip  # noqa: E402
 
 from snn_codec.audio import resample  # noqa: E402
 from snn_codec.codec import Codec, native_bfloat16  # noqa: E402
+from snn_codec.errors import CodecError  # noqa: E402
 from snn_codec.model_io import load_model  # noqa: E402
 
 ENCODER_SECONDS = 20.0
@@ -42,6 +43,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--clips", type=int, default=6, help="piano clips (seeds 101, 102, ...)")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--visqol-seconds", type=float, default=5.0, help="0 skips ViSQOL")
+    parser.add_argument("--out", type=Path, default=None, help="results folder (default benchmarks/results)")
     return parser.parse_args(argv)
 
 
@@ -75,9 +77,13 @@ def encoder_x_realtime(codec: Codec) -> float:
     return ENCODER_SECONDS / best_time(lambda: codec.encoder(audio))
 
 
-def speed(models: dict[str, Codec], samples: np.ndarray) -> list[dict]:
-    """Encoder alone, and compress / decompress through the API (float32 and auto), against Opus 6."""
-    reference = classical_speed_row(REFERENCE, samples, CLIP_RATE)
+def speed(models: dict[str, Codec], samples: np.ndarray) -> tuple[list[dict], str | None]:
+    """Encoder alone, and compress / decompress through the API (float32 and auto), against Opus 6; with
+    the reason Opus 6 could not run, if it could not (its ratios are then left out)."""
+    try:
+        reference, missing = classical_speed_row(REFERENCE, samples, CLIP_RATE), None
+    except CodecError as err:
+        reference, missing = None, str(err)
     rows = []
     for name, codec in models.items():
         timed = model_speed_rows(name, codec, samples, CLIP_RATE, precisions=("float32", "auto"))
@@ -89,11 +95,14 @@ def speed(models: dict[str, Codec], samples: np.ndarray) -> list[dict]:
             row |= {"encode_x_realtime": entry["encode_x_realtime"],
                     f"decode_x_realtime{suffix}": entry["decode_x_realtime"],
                     f"round_trip_x_realtime{suffix}": entry["round_trip_x_realtime"]}
-        row["round_trip_vs_opus_6"] = row["round_trip_x_realtime"] / reference["round_trip_x_realtime"]
+        if reference is not None:
+            row["round_trip_vs_opus_6"] = row["round_trip_x_realtime"] / reference["round_trip_x_realtime"]
         rows.append(row)
-    return rows + [{"system": REFERENCE, "encode_x_realtime": reference["encode_x_realtime"],
-                    "decode_x_realtime": reference["decode_x_realtime"],
-                    "round_trip_x_realtime": reference["round_trip_x_realtime"], "round_trip_vs_opus_6": 1.0}]
+    if reference is not None:
+        rows.append({"system": REFERENCE, **{k: reference[k] for k in
+                                             ("encode_x_realtime", "decode_x_realtime", "round_trip_x_realtime")},
+                     "round_trip_vs_opus_6": 1.0})
+    return rows, missing
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -109,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     quality = {name: {k: float(np.mean([r[k] for r in rows if r["system"] == name]))
                       for k in ("kbps", "log_mel_db", *(["visqol"] if args.visqol_seconds else []))}
                for name in models}
-    timings = speed(models, clips[0].samples)
+    timings, missing = speed(models, clips[0].samples)
     summary = [row | quality.get(row["system"], {}) for row in timings]
     columns = ["system", "encoder", "encoder_parameters", "kbps", "log_mel_db",
                *(["visqol"] if args.visqol_seconds else []), "encoder_x_realtime", "encode_x_realtime",
@@ -123,9 +132,10 @@ def main(argv: list[str] | None = None) -> int:
              f"{'bfloat16 (the CPU has it natively)' if native_bfloat16() else 'float32 (no native bfloat16)'}. "
              f"{REFERENCE} runs as whole processes (start-up and file I/O included). `flipped_by_polarity` and "
              "`flipped_by_1ms_delay`: the fraction of the first clip's events that change when the audio is "
-             "inverted or delayed by 1 ms (what an encoder of magnitude spectra alone cannot reproduce).")
+             "inverted or delayed by 1 ms (what an encoder of magnitude spectra alone cannot reproduce)."
+             + (f" {REFERENCE} could not run ({missing}): no ratios." if missing else ""))
     publish("encoders", "Encoder candidates: speed and quality", intro, markdown_table(summary, columns),
-            {"summary": summary, "rows": rows, "clips": [c.name for c in clips]})
+            {"summary": summary, "rows": rows, "clips": [c.name for c in clips]}, args.out)
     return 0
 
 

@@ -1,0 +1,56 @@
+"""The encoder candidates' benchmark (benchmarks/encoders.py): a tiny run end to end, Opus missing."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+BENCHMARKS = Path(__file__).parents[2] / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))
+
+import encoders  # noqa: E402
+from eval_set import Clip  # noqa: E402
+
+from snn_codec.errors import CodecError  # noqa: E402
+
+
+def test_tiny_run_reports_speed_quality_and_event_sensitivity(tmp_path, tiny_model_file, make_audio, monkeypatch):
+    def clip(work, seed, seconds, sample_rate):
+        return Clip(f"piano_{seed}", "piano", make_audio(seconds, sample_rate, seed=seed)[0], sample_rate, "test")
+
+    def no_opus(*args, **kwargs):
+        raise CodecError("opusenc is not installed here")
+
+    monkeypatch.setattr(encoders, "piano_clip", clip)
+    monkeypatch.setattr(encoders, "classical_speed_row", no_opus)
+    monkeypatch.setattr(encoders, "ENCODER_SECONDS", 0.5)
+    argv = ["--model", str(tiny_model_file), "--clips", "2", "--seconds", "1", "--visqol-seconds", "0",
+            "--out", str(tmp_path)]
+    assert encoders.main(argv) == 0
+    payload = json.loads((tmp_path / "encoders.json").read_text())
+    (row,) = payload["summary"]
+    assert row["system"] == "tiny-test" and row["encoder"].startswith("waveform conv")
+    assert row["round_trip_x_realtime"] <= min(row["encode_x_realtime"], row["decode_x_realtime"])
+    assert 0.0 <= row["flipped_by_polarity"] <= 1.0 and 0.0 <= row["flipped_by_1ms_delay"] <= 1.0
+    assert row["kbps"] > 0 and row["log_mel_db"] > 0 and "round_trip_vs_opus_6" not in row
+    assert len(payload["rows"]) == 2  # one quality row per clip
+    markdown = (tmp_path / "encoders.md").read_text()
+    assert "opusenc is not installed here" in markdown and "| tiny-test |" in markdown
+
+
+def test_an_encoder_of_magnitude_spectra_ignores_polarity(tiny_config, make_audio):
+    from dataclasses import replace
+
+    import torch
+
+    from snn_codec.codec import Codec
+
+    torch.manual_seed(0)
+    stft = replace(tiny_config.encoder, kind="stft", dim=16, layers=1)
+    codec = Codec(replace(tiny_config, encoder=stft)).eval()
+    samples = make_audio(1.0, encoders.CLIP_RATE)[0]
+    assert encoders.event_sensitivity(codec, samples)["flipped_by_polarity"] == 0.0
+    torch.manual_seed(0)
+    waveform = Codec(tiny_config).eval()
+    assert encoders.event_sensitivity(waveform, samples)["flipped_by_polarity"] > 0.0
