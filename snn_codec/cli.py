@@ -283,11 +283,11 @@ def export_nir_cmd(args: argparse.Namespace) -> None:
     if out.exists() and not args.force:
         raise CodecError(f"{out} exists; pass --force to overwrite it")
     dt = args.dt if args.dt is not None else 1.0 / codec.config.frame_rate
-    graph = bottleneck_to_nir(codec.bottleneck.eval(), dt=dt)
+    graph = bottleneck_to_nir(codec.bottleneck.eval(), dt=dt, target=args.target)
     with atomic_output(out) as tmp:
         nir.write(tmp, graph)
     print(f"{out}: {codec.config.bottleneck['kind']} bottleneck of {codec.config.name} "
-          f"({codec.units} units, dt {dt:g} s) as NIR nodes {sorted(graph.nodes)}")
+          f"({codec.units} units, dt {dt:g} s, target {args.target}) as NIR nodes {sorted(graph.nodes)}")
 
 
 def deploy_report_cmd(args: argparse.Namespace) -> None:
@@ -434,6 +434,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("output", help="the .nir file to write")
     p.add_argument("--dt", type=float, default=None,
                    help="simulation step in seconds the graph is exact for (default: one latent frame)")
+    p.add_argument("--target", default="generic", choices=["generic", "norse", "rockpool", "sinabs", "spyx"],
+                   help="the simulator whose NIR importer will read the graph (docs/nir.md); default: generic, "
+                        "for forward-Euler readers")
     p.add_argument("--force", action="store_true", help="overwrite an existing output")
     p.set_defaults(command=export_nir_cmd)
 
