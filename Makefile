@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test corpus train bench bench-bottlenecks bench-quality bench-speed clean
+.PHONY: install demo test corpus train bench bench-bottlenecks bench-quality bench-speed bench-simulators clean
 
 $(STAMP): pyproject.toml scripts/install_system_deps.sh
 	bash scripts/install_system_deps.sh
@@ -69,6 +69,14 @@ bench-quality: install
 bench-speed: install
 	bash benchmarks/setup.sh
 	$(BIN)/python benchmarks/speed.py
+
+# docs/nir.md: the NIR graphs of piano-v3 and of its LIF variants run by Norse, snnTorch, Rockpool, Sinabs
+# and Spyx (each in its own .venvs/NAME, built by scripts/simulators.sh), compared spike for spike with
+# ours (a few minutes, plus the first build of the environments).
+bench-simulators: install
+	bash benchmarks/setup.sh
+	bash scripts/simulators.sh
+	$(BIN)/python benchmarks/simulators.py
 
 clean:
 	rm -rf $(VENV) demo_output

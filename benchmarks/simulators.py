@@ -126,7 +126,7 @@ def cause(sim: str, kind: str, target: str, adapted: bool, result: dict, report:
     if sim == "spyx" and not adapted and kind != "threshold":
         reasons.append("output one step late")
     if sim in RESET and kind != "threshold" and not (sim == "sinabs" and adapted):
-        reasons.append(f"subtractive reset ({RESET[sim]} has no reset to zero)")
+        reasons.append(f"subtractive reset ({RESET[sim]}: no reset to zero)")
     return "; ".join(reasons) or "see snn_codec/bottlenecks/nir_readings.py"
 
 
