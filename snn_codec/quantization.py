@@ -1,0 +1,150 @@
+"""Quantising a trained model's spiking part for integer hardware, after training (post-training
+quantisation); quantisation-aware fine-tuning is the same model config trained with `init_from`.
+
+A quantised model is an ordinary model: its config's bottleneck carries `weight_bits` (and `input_bits`,
+`input_frac_bits`), it saves, loads, compresses, decompresses and trains like any other, and its weights
+are the float model's (the integers are derived from them; see snn_codec/bottlenecks/fixed_point.py).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from snn_codec.bottlenecks.fixed_point import FRAC_BITS, Precision, weight_limit
+from snn_codec.bottlenecks.integer import IntegerThreshold, integer_threshold
+from snn_codec.bottlenecks.threshold import ThresholdBottleneck
+from snn_codec.codec import Codec
+from snn_codec.errors import CodecError
+
+
+def quantized_codec(codec: Codec, weight_bits: int, input_bits: int = 0, input_frac_bits: int = 0,
+                    name: str | None = None) -> Codec:
+    """A copy of a threshold model whose bottleneck runs at the given precision (same float tensors).
+
+    Args:
+        codec: a model with a `threshold` bottleneck (float or already quantised).
+        weight_bits, input_bits, input_frac_bits: see fixed_point.Precision.
+        name: the new model's name (default: the old one with `-w8`, `-w8i8`, ... appended).
+
+    Raises:
+        CodecError: another bottleneck kind; ConfigError: an impossible precision.
+    """
+    kind = codec.config.bottleneck["kind"]
+    if kind != "threshold":
+        raise CodecError(f"{codec.config.name}: quantisation covers the threshold bottleneck, not {kind!r}")
+    precision = Precision(weight_bits, input_bits, input_frac_bits)
+    options = {k: v for k, v in codec.config.bottleneck.items() if k not in ("weight_bits", "input_bits",
+                                                                            "input_frac_bits")}
+    if precision.is_quantized:
+        options |= {"weight_bits": weight_bits}
+        options |= {"input_bits": input_bits, "input_frac_bits": input_frac_bits} if input_bits else {}
+    suffix = f"-w{weight_bits}" + (f"i{input_bits}" if input_bits else "") if precision.is_quantized else "-float"
+    config = replace(codec.config, name=name or base_name(codec.config.name) + suffix, bottleneck=options)
+    quantized = Codec(config)
+    state = {k: v for k, v in codec.state_dict().items() if k != "bottleneck.precision"}
+    if precision.is_quantized:
+        state["bottleneck.precision"] = precision.as_tensor()
+    quantized.load_state_dict(state)
+    return quantized.train(codec.training)
+
+
+def base_name(name: str) -> str:
+    """A model name without a precision suffix that `quantized_codec` appended."""
+    head, _, tail = name.rpartition("-")
+    is_suffix = tail == "float" or tail.startswith("w") and tail[1:].replace("i", "", 1).isdigit()
+    return head if head and is_suffix else name
+
+
+@torch.no_grad()
+def latent_peak(codec: Codec, audio: Sequence[Tensor]) -> float:
+    """The largest |latent| the encoder gives on (B, 1, S) batches of audio at the model's rate (eval mode)."""
+    training = codec.training
+    codec.eval()
+    try:
+        return max(float(codec.encoder(batch).abs().max()) for batch in audio)
+    finally:
+        codec.train(training)
+
+
+def input_frac_bits_for(peak: float, input_bits: int) -> int:
+    """The finest power-of-two step 2^-f at which `input_bits` signed integers still reach `peak`:
+    the largest f with (2^(input_bits-1) - 1) * 2^-f >= peak."""
+    if not peak > 0:
+        return 0
+    fraction = math.floor(math.log2(weight_limit(input_bits) / peak))
+    return min(max(fraction, FRAC_BITS.start), FRAC_BITS.stop - 1)
+
+
+def calibration_audio(codec: Codec, data: str | None = None, crops: int = 8, seconds: float = 4.0) -> list[Tensor]:
+    """Audio to calibrate the latent's range on: a data spec's validation crops, or the bundled example."""
+    if data:
+        from snn_codec.rate import validation_probe
+
+        return validation_probe(data, codec.config.sample_rate, codec.config.hop_length, crops=crops, seconds=seconds)
+    from snn_codec.audio import load_audio, resample, to_mono
+    from snn_codec.demo import EXAMPLE
+
+    audio = load_audio(EXAMPLE)
+    samples = resample(to_mono(audio.samples), audio.sample_rate, codec.config.sample_rate)[0]
+    samples = samples[: len(samples) // codec.hop_length * codec.hop_length]
+    return [torch.from_numpy(np.ascontiguousarray(samples)).view(1, 1, -1)]
+
+
+@dataclass(frozen=True)
+class Quantization:
+    """What `quantize_model` did."""
+
+    path: Path
+    name: str
+    precision: Precision
+    latent_peak: float  # the largest |latent| of the calibration audio; the inputs' range covers it
+
+
+def quantize_model(model: str | os.PathLike | Codec, out: str | os.PathLike, weight_bits: int, input_bits: int = 8,
+                   *, data: str | None = None, crops: int = 8, seconds: float = 4.0, name: str | None = None,
+                   force: bool = False) -> Quantization:
+    """Post-training quantisation: writes `model` at `weight_bits` integer weights and `input_bits` fixed-point
+    inputs to `out` (.safetensors and .yaml), an ordinary model. No training.
+
+    The inputs' fixed-point step is the finest power of two whose range holds the largest latent of the
+    calibration audio (`data`'s validation crops, or the bundled example); louder latents saturate.
+    `input_bits` = 0 quantises the weights alone (no integer compare then).
+    """
+    from snn_codec.model_io import load_model, save_model
+
+    target = Path(out).with_suffix(".safetensors")
+    if target.exists() and not force:
+        raise CodecError(f"{target} exists; pass --force to overwrite it")
+    codec = model if isinstance(model, Codec) else load_model(model)
+    peak, frac_bits = 0.0, 0
+    if input_bits:
+        peak = latent_peak(codec, calibration_audio(codec, data, crops, seconds))
+        frac_bits = input_frac_bits_for(peak, input_bits)
+    quantized = quantized_codec(codec, weight_bits, input_bits, frac_bits, name=name or None)
+    path = save_model(quantized.eval(), target)
+    return Quantization(path, quantized.config.name, quantized.bottleneck.quantization, peak)
+
+
+def integer_events(codec: Codec, samples: np.ndarray) -> np.ndarray:
+    """Mono float32 samples at the model's rate -> events (N, T) computed by the integer emulation of the
+    spiking part (the encoder runs in float on the host, as in `Codec.encode`)."""
+    layer = integer_layer(codec)
+    latents = codec.latent_stream([np.asarray(samples, dtype=np.float32)], len(samples))
+    parts = [layer.events(latent[0].numpy()) for latent in latents]
+    return np.concatenate(parts, axis=-1) if parts else np.zeros((codec.units, 0), bool)
+
+
+def integer_layer(codec: Codec) -> IntegerThreshold:
+    """The integers of a quantised threshold model's spiking part (see snn_codec.bottlenecks.integer)."""
+    if not isinstance(codec.bottleneck, ThresholdBottleneck):
+        raise CodecError(f"{codec.config.name}: integer emulation covers the threshold bottleneck, not "
+                         f"{codec.config.bottleneck['kind']!r}")
+    return integer_threshold(codec.bottleneck)
