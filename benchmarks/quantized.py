@@ -5,7 +5,8 @@
                                    [--clips 6] [--seconds 20] [--out DIR]
 
 Systems: the float model; post-training quantisation (PTQ) of it at each `weight_bits:input_bits` of
-`--precisions` (the inputs' step calibrated on the rate probe, see snn_codec/quantization.py); and the
+`--precisions` (the inputs' step calibrated on the rate probe: the one that changes the fewest events,
+snn_codec/quantization.py); and the
 quantisation-aware fine-tuned models of `--qat` (trained with `snn-codec train`, e.g.
 configs/piano-v3-w4i4.yaml). Every quantised model is first put at the float model's rate the way a
 deployed model would be (`snn-codec retarget`: one threshold offset, so that the in-domain validation
@@ -44,7 +45,7 @@ from snn_codec.eval.metrics import bitrate_kbps, log_mel_distance  # noqa: E402
 from snn_codec.eval.stats import confidence_interval  # noqa: E402
 from snn_codec.model_io import load_model  # noqa: E402
 from snn_codec.quantization import (  # noqa: E402
-    input_frac_bits_for, integer_events, integer_layer, latent_peak, quantized_codec,
+    calibrate_input_frac_bits, integer_events, integer_layer, quantized_codec,
 )
 from snn_codec.rate import probe_kbps, trim_rate, validation_probe  # noqa: E402
 
@@ -60,6 +61,7 @@ class System:
     codec: Codec
     probe_kbps_before: float
     trim_offset: float = 0.0
+    events_changed: float | None = None  # on the probe against the float model, before the trim (PTQ)
 
 
 def parse_precision(text: str) -> tuple[int, int]:
@@ -79,14 +81,17 @@ def build_systems(float_codec: Codec, precisions: list[tuple[int, int]], qat: li
     float model's rate there."""
     target = probe_kbps(float_codec, probe)
     systems = [System(float_codec.config.name, "float", float_codec, target)]
-    peak = latent_peak(float_codec, probe)
-    candidates = [(quantized_codec(float_codec, w, i, input_frac_bits_for(peak, i) if i else 0), "PTQ")
-                  for w, i in precisions]
-    candidates += [(codec, "QAT") for codec in qat]
-    for codec, method in candidates:
+    candidates = []
+    for weight_bits, input_bits in precisions:
+        calibration = calibrate_input_frac_bits(float_codec, probe, weight_bits, input_bits) if input_bits else None
+        frac_bits = calibration.input_frac_bits if calibration else 0
+        codec = quantized_codec(float_codec, weight_bits, input_bits, frac_bits)
+        candidates.append((codec, "PTQ", calibration.events_changed if calibration else None))
+    candidates += [(codec, "QAT", None) for codec in qat]
+    for codec, method, changed in candidates:
         codec = copy.deepcopy(codec).eval()
         trim = trim_rate(codec, probe, target)
-        systems.append(System(codec.config.name, method, codec, trim.kbps_before, trim.offset))
+        systems.append(System(codec.config.name, method, codec, trim.kbps_before, trim.offset, changed))
     return systems
 
 
@@ -133,6 +138,7 @@ def summarize(systems: list[System], rows: list[dict]) -> list[dict]:
                 "precision": system.codec.bottleneck.quantization.describe()
                 if hasattr(system.codec.bottleneck, "quantization") else "float32",
                 "probe_kbps_before_trim": system.probe_kbps_before, "trim_offset": system.trim_offset,
+                "events_changed_pct": None if system.events_changed is None else 100 * system.events_changed,
                 "kbps": float(np.mean([r["kbps"] for r in mine])),
                 "log_mel_db": float(np.mean([r["log_mel_db"] for r in mine]))}
         if system.method != "float":
@@ -163,7 +169,7 @@ def piano_clips(count: int, seconds: float, sample_rate: int) -> list[tuple[str,
     return [(clip.name, clip.samples) for clip in clips]
 
 
-COLUMNS = ["system", "method", "precision", "kbps", "log_mel_db", "delta_db", "delta_ci", "delta_equal_bytes_db",
+COLUMNS = ["system", "method", "precision", "events_changed_pct", "kbps", "log_mel_db", "delta_db", "delta_ci", "delta_equal_bytes_db",
            "delta_equal_bytes_ci", "integer_exact", "accumulator_bits", "weight_kib"]
 
 
@@ -199,7 +205,8 @@ def main(argv: list[str] | None = None) -> None:
         "each: kbps from the bytes, log-mel distance in dB (lower is better), `delta_db` = quantised - float per "
         "clip, mean and 95 % interval; `delta_equal_bytes_db`: the same with each clip compressed by the "
         "quantised model at the float model's bytes on that clip (`--kbps`). `integer_exact`: clips on which "
-        "the integer emulation gave the model's own events bit for bit; `accumulator_bits`: the signed width "
+        "the integer emulation gave the model's own events bit for bit; `events_changed_pct`: events of the "
+        "probe that PTQ changed before the trim (the input step minimises it); `accumulator_bits`: the signed width "
         "that holds every accumulator value and threshold; `weight_kib`: the integer weights' memory.",
         markdown_table(summary, COLUMNS),
         {"args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}, "summary": summary,

@@ -66,10 +66,15 @@ def base_name(name: str) -> str:
 @torch.no_grad()
 def latent_peak(codec: Codec, audio: Sequence[Tensor]) -> float:
     """The largest |latent| the encoder gives on (B, 1, S) batches of audio at the model's rate (eval mode)."""
+    return max(float(latent.abs().max()) for latent in _latents(codec, audio))
+
+
+def _latents(codec: Codec, audio: Sequence[Tensor]) -> list[Tensor]:
     training = codec.training
     codec.eval()
     try:
-        return max(float(codec.encoder(batch).abs().max()) for batch in audio)
+        with torch.no_grad():
+            return [codec.encoder(batch) for batch in audio]
     finally:
         codec.train(training)
 
@@ -81,6 +86,40 @@ def input_frac_bits_for(peak: float, input_bits: int) -> int:
         return 0
     fraction = math.floor(math.log2(weight_limit(input_bits) / peak))
     return min(max(fraction, FRAC_BITS.start), FRAC_BITS.stop - 1)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """The fixed-point step chosen for the latent, and what it costs on the calibration audio."""
+
+    input_frac_bits: int
+    latent_peak: float  # the largest |latent|
+    events_changed: float  # the fraction of events that differ from the float model's
+
+
+@torch.no_grad()
+def calibrate_input_frac_bits(codec: Codec, audio: Sequence[Tensor], weight_bits: int, input_bits: int,
+                              finer_steps: int = 8) -> Calibration:
+    """The latent's fixed-point step at which the quantised model's events differ least from the float
+    model's on `audio` ((B, 1, S) batches at the model's rate).
+
+    The steps tried are powers of two, from the finest that reaches the largest latent (no saturation) to
+    `finer_steps` halvings below it: latents are heavy-tailed, so at few bits a step that lets the rare
+    peaks saturate keeps the common values apart and changes fewer events. Ties go to the wider range.
+    """
+    latents = _latents(codec, audio)
+    reference = quantized_codec(codec, 0).eval().bottleneck
+    expected = [reference(latent).events for latent in latents]
+    peak = max(float(latent.abs().max()) for latent in latents)
+    widest = input_frac_bits_for(peak, input_bits)
+    best = None
+    for frac_bits in range(widest, min(widest + finer_steps, FRAC_BITS.stop - 1) + 1):
+        bottleneck = quantized_codec(codec, weight_bits, input_bits, frac_bits).eval().bottleneck
+        changed = sum(int((bottleneck(latent).events != events).sum()) for latent, events in zip(latents, expected))
+        fraction = changed / sum(events.numel() for events in expected)
+        if best is None or fraction < best.events_changed:
+            best = Calibration(frac_bits, peak, fraction)
+    return best
 
 
 def calibration_audio(codec: Codec, data: str | None = None, crops: int = 8, seconds: float = 4.0) -> list[Tensor]:
@@ -105,7 +144,7 @@ class Quantization:
     path: Path
     name: str
     precision: Precision
-    latent_peak: float  # the largest |latent| of the calibration audio; the inputs' range covers it
+    calibration: Calibration | None  # None when the latent stays float
 
 
 def quantize_model(model: str | os.PathLike | Codec, out: str | os.PathLike, weight_bits: int, input_bits: int = 8,
@@ -114,9 +153,9 @@ def quantize_model(model: str | os.PathLike | Codec, out: str | os.PathLike, wei
     """Post-training quantisation: writes `model` at `weight_bits` integer weights and `input_bits` fixed-point
     inputs to `out` (.safetensors and .yaml), an ordinary model. No training.
 
-    The inputs' fixed-point step is the finest power of two whose range holds the largest latent of the
-    calibration audio (`data`'s validation crops, or the bundled example); louder latents saturate.
-    `input_bits` = 0 quantises the weights alone (no integer compare then).
+    The inputs' fixed-point step is the power of two at which the events differ least from the float
+    model's on the calibration audio (`data`'s validation crops, or the bundled example; see
+    `calibrate_input_frac_bits`). `input_bits` = 0 quantises the weights alone (no integer compare then).
     """
     from snn_codec.model_io import load_model, save_model
 
@@ -124,13 +163,14 @@ def quantize_model(model: str | os.PathLike | Codec, out: str | os.PathLike, wei
     if target.exists() and not force:
         raise CodecError(f"{target} exists; pass --force to overwrite it")
     codec = model if isinstance(model, Codec) else load_model(model)
-    peak, frac_bits = 0.0, 0
+    calibration = None
     if input_bits:
-        peak = latent_peak(codec, calibration_audio(codec, data, crops, seconds))
-        frac_bits = input_frac_bits_for(peak, input_bits)
+        audio = calibration_audio(codec, data, crops, seconds)
+        calibration = calibrate_input_frac_bits(codec, audio, weight_bits, input_bits)
+    frac_bits = calibration.input_frac_bits if calibration else 0
     quantized = quantized_codec(codec, weight_bits, input_bits, frac_bits, name=name or None)
     path = save_model(quantized.eval(), target)
-    return Quantization(path, quantized.config.name, quantized.bottleneck.quantization, peak)
+    return Quantization(path, quantized.config.name, quantized.bottleneck.quantization, calibration)
 
 
 def integer_events(codec: Codec, samples: np.ndarray) -> np.ndarray:

@@ -20,13 +20,16 @@ from snn_codec.cli import main
 from snn_codec.config import Config, DataConfig, TrainConfig
 from snn_codec.errors import CodecError
 from snn_codec.model_io import load_model, save_model
-from snn_codec.quantization import base_name, integer_events, quantize_model, quantized_codec
+from snn_codec.quantization import (
+    base_name, calibrate_input_frac_bits, input_frac_bits_for, integer_events, quantize_model, quantized_codec,
+)
 
 
 def test_post_training_quantisation_writes_an_ordinary_model_that_records_its_precision(tmp_path, tiny_model_file):
     result = quantize_model(tiny_model_file, tmp_path / "q", weight_bits=8, input_bits=8)
     assert result.path == tmp_path / "q.safetensors" and result.name == "tiny-test-w8i8"
-    assert result.latent_peak > 0 and (2 ** 7 - 1) * 2.0 ** -result.precision.input_frac_bits >= result.latent_peak
+    assert result.calibration.input_frac_bits == result.precision.input_frac_bits
+    assert result.calibration.latent_peak > 0 and 0 <= result.calibration.events_changed < 0.05
     codec = load_model(result.path)
     options = codec.config.bottleneck
     assert options == {"kind": "threshold", "units": 8, "weight_bits": 8, "input_bits": 8,
@@ -122,3 +125,21 @@ def test_only_threshold_models_are_quantised_and_names_lose_old_suffixes(tiny_vq
                                                                                "weight_bits": 4}
     back = quantized_codec(again, 0)
     assert back.config.name == "tiny-test-float" and "precision" not in dict(back.bottleneck.named_buffers())
+
+
+def test_calibration_picks_the_input_step_that_changes_the_fewest_events(tiny_codec, make_audio):
+    audio = [torch.from_numpy(make_audio(2.0, 8000, seed=s)).view(1, 1, -1) for s in range(2)]
+    calibration = calibrate_input_frac_bits(tiny_codec, audio, weight_bits=4, input_bits=4, finer_steps=4)
+    widest = input_frac_bits_for(calibration.latent_peak, 4)
+    assert widest <= calibration.input_frac_bits <= widest + 4
+
+    def changed(frac_bits: int) -> float:
+        with torch.no_grad():
+            ours = [quantized_codec(tiny_codec, 4, 4, frac_bits).eval().bottleneck(tiny_codec.encoder(a)).events
+                    for a in audio]
+            theirs = [tiny_codec.bottleneck(tiny_codec.encoder(a)).events for a in audio]
+        return float(torch.cat(ours, -1).ne(torch.cat(theirs, -1)).float().mean())
+
+    tried = {f: changed(f) for f in range(widest, widest + 5)}
+    assert calibration.events_changed == pytest.approx(min(tried.values()))
+    assert calibration.input_frac_bits == min(f for f, c in tried.items() if c == min(tried.values()))

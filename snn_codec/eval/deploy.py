@@ -138,7 +138,8 @@ class TargetFit:
 
 
 def spiking_part(codec, weight_bits: int | None = None, state_bits: int | None = None) -> SpikingPart:
-    """Counts of a codec's spiking bottleneck; bits default to the stored weights' precision (float32: 32).
+    """Counts of a codec's spiking bottleneck; bits default to the precision the model runs at: a quantised
+    threshold model's integer weights and accumulator (`stored_precision`), else its float tensors (32).
 
     Raises:
         CodecError: for VQ models and the unquantized reference, which have no spiking neurons.
@@ -160,13 +161,28 @@ def spiking_part(codec, weight_bits: int | None = None, state_bits: int | None =
     with torch.no_grad():
         state = bottleneck.eval()(torch.zeros(1, channels, 1)).state
     state_variables = max(1, sum(v[0].numel() for v in state.values()) // units)
-    stored_bits = projection.weight.element_size() * 8
+    stored_weight_bits, stored_state_bits = stored_precision(bottleneck)
     return SpikingPart(
         kind=codec.config.bottleneck["kind"], input_channels=channels, neurons=units,
         input_synapses=channels * units, recurrent_synapses=recurrent,
         fan_in=channels + (recurrent // units), fan_out=fan_out(codec.decoder), state_variables=state_variables,
-        weight_bits=weight_bits or stored_bits, state_bits=state_bits or stored_bits,
+        weight_bits=weight_bits or stored_weight_bits, state_bits=state_bits or stored_state_bits,
     )
+
+
+def stored_precision(bottleneck) -> tuple[int, int]:
+    """(weight bits, state bits) a spiking bottleneck runs at. A quantised threshold bottleneck: its integer
+    weights, and as state the accumulator that holds every current and threshold (snn_codec.bottlenecks.integer;
+    with a float latent, the float32 it accumulates in); otherwise the float tensors' width."""
+    float_bits = bottleneck.project.weight.element_size() * 8
+    precision = getattr(bottleneck, "quantization", None)
+    if precision is None or not precision.is_quantized:
+        return float_bits, float_bits
+    if not precision.is_integer:
+        return precision.weight_bits, float_bits
+    from snn_codec.bottlenecks.integer import integer_threshold
+
+    return precision.weight_bits, integer_threshold(bottleneck).accumulator_bits
 
 
 def measure_activity(codec, audio: Audio, name: str) -> Activity:

@@ -37,6 +37,17 @@ def test_counts_of_the_tiny_threshold_model_by_hand(tiny_codec):
     assert planned.weight_memory_bytes == 64 + 8 and planned.state_memory_bytes == 8 * 2
 
 
+def test_a_quantised_model_is_assessed_at_its_own_integer_widths(tiny_codec):
+    from snn_codec.bottlenecks.integer import integer_threshold
+    from snn_codec.quantization import quantized_codec
+
+    codec = quantized_codec(tiny_codec, 4, 8, 2)
+    part = spiking_part(codec)
+    assert part.weight_bits == 4 and part.state_bits == integer_threshold(codec.bottleneck).accumulator_bits
+    assert (spiking_part(quantized_codec(tiny_codec, 8)).weight_bits, spiking_part(codec, 8, 16).state_bits) == (8, 16)
+    assert spiking_part(quantized_codec(tiny_codec, 8)).state_bits == 32  # a float latent accumulates in float32
+
+
 def test_recurrent_connections_count_in_fan_in_and_synapses(tiny_config):
     torch.manual_seed(0)
     config = dataclasses.replace(tiny_config, bottleneck={"kind": "snntorch_rleaky", "units": 4})
