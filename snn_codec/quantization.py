@@ -19,39 +19,45 @@ import torch
 from torch import Tensor
 
 from snn_codec.bottlenecks.fixed_point import FRAC_BITS, Precision, weight_limit
+from snn_codec.bottlenecks.fixed_point_lif import IntegerLeaky, integer_leaky
 from snn_codec.bottlenecks.integer import IntegerThreshold, integer_threshold
-from snn_codec.bottlenecks.threshold import ThresholdBottleneck
 from snn_codec.codec import Codec
 from snn_codec.errors import CodecError
 
+QUANTIZABLE = ("threshold", "snntorch_leaky")  # kinds whose options include weight_bits
+PRECISION_OPTIONS = ("weight_bits", "input_bits", "input_frac_bits", "decay_bits", "state_bits")
+
 
 def quantized_codec(codec: Codec, weight_bits: int, input_bits: int = 0, input_frac_bits: int = 0,
-                    name: str | None = None) -> Codec:
-    """A copy of a threshold model whose bottleneck runs at the given precision (same float tensors).
+                    name: str | None = None, **neuron_bits: int) -> Codec:
+    """A copy of a threshold or snntorch_leaky model whose bottleneck runs at the given precision (same
+    float tensors).
 
     Args:
-        codec: a model with a `threshold` bottleneck (float or already quantised).
+        codec: a model with a bottleneck of a QUANTIZABLE kind (float or already quantised).
         weight_bits, input_bits, input_frac_bits: see fixed_point.Precision.
         name: the new model's name (default: the old one with `-w8`, `-w8i8`, ... appended).
+        neuron_bits: a leaky neuron's `decay_bits` and `state_bits` (fixed_point_lif.py), if not the defaults.
 
     Raises:
         CodecError: another bottleneck kind; ConfigError: an impossible precision.
     """
     kind = codec.config.bottleneck["kind"]
-    if kind != "threshold":
-        raise CodecError(f"{codec.config.name}: quantisation covers the threshold bottleneck, not {kind!r}")
+    if kind not in QUANTIZABLE:
+        raise CodecError(f"{codec.config.name}: quantisation covers the {' and '.join(QUANTIZABLE)} bottlenecks, "
+                         f"not {kind!r}")
     precision = Precision(weight_bits, input_bits, input_frac_bits)
-    options = {k: v for k, v in codec.config.bottleneck.items() if k not in ("weight_bits", "input_bits",
-                                                                            "input_frac_bits")}
+    options = {k: v for k, v in codec.config.bottleneck.items() if k not in PRECISION_OPTIONS}
     if precision.is_quantized:
         options |= {"weight_bits": weight_bits}
         options |= {"input_bits": input_bits, "input_frac_bits": input_frac_bits} if input_bits else {}
+        options |= neuron_bits
     suffix = f"-w{weight_bits}" + (f"i{input_bits}" if input_bits else "") if precision.is_quantized else "-float"
     config = replace(codec.config, name=name or base_name(codec.config.name) + suffix, bottleneck=options)
     quantized = Codec(config)
     state = {k: v for k, v in codec.state_dict().items() if k != "bottleneck.precision"}
     if precision.is_quantized:
-        state["bottleneck.precision"] = precision.as_tensor()
+        state["bottleneck.precision"] = quantized.bottleneck.precision
     quantized.load_state_dict(state)
     return quantized.train(codec.training)
 
@@ -175,16 +181,24 @@ def quantize_model(model: str | os.PathLike | Codec, out: str | os.PathLike, wei
 
 def integer_events(codec: Codec, samples: np.ndarray) -> np.ndarray:
     """Mono float32 samples at the model's rate -> events (N, T) computed by the integer emulation of the
-    spiking part (the encoder runs in float on the host, as in `Codec.encode`)."""
+    spiking part (the encoder runs in float on the host, as in `Codec.encode`; a membrane carries over
+    from window to window)."""
     layer = integer_layer(codec)
     latents = codec.latent_stream([np.asarray(samples, dtype=np.float32)], len(samples))
-    parts = [layer.events(latent[0].numpy()) for latent in latents]
+    parts, mem = [], None
+    for latent in latents:
+        if isinstance(layer, IntegerLeaky):
+            events, mem = layer.events(latent[0].numpy(), mem)
+        else:
+            events = layer.events(latent[0].numpy())
+        parts.append(events)
     return np.concatenate(parts, axis=-1) if parts else np.zeros((codec.units, 0), bool)
 
 
-def integer_layer(codec: Codec) -> IntegerThreshold:
-    """The integers of a quantised threshold model's spiking part (see snn_codec.bottlenecks.integer)."""
-    if not isinstance(codec.bottleneck, ThresholdBottleneck):
-        raise CodecError(f"{codec.config.name}: integer emulation covers the threshold bottleneck, not "
-                         f"{codec.config.bottleneck['kind']!r}")
-    return integer_threshold(codec.bottleneck)
+def integer_layer(codec: Codec) -> IntegerThreshold | IntegerLeaky:
+    """The integers of a quantised model's spiking part (snn_codec.bottlenecks.integer, fixed_point_lif)."""
+    kind = codec.config.bottleneck["kind"]
+    if kind not in QUANTIZABLE:
+        raise CodecError(f"{codec.config.name}: integer emulation covers the {' and '.join(QUANTIZABLE)} "
+                         f"bottlenecks, not {kind!r}")
+    return integer_leaky(codec.bottleneck) if kind == "snntorch_leaky" else integer_threshold(codec.bottleneck)

@@ -116,7 +116,7 @@ def test_a_model_file_whose_config_disagrees_with_its_stored_precision_is_refuse
 
 
 def test_only_threshold_models_are_quantised_and_names_lose_old_suffixes(tiny_vq_codec, tiny_codec):
-    with pytest.raises(CodecError, match="threshold bottleneck"):
+    with pytest.raises(CodecError, match="threshold and snntorch_leaky bottlenecks"):
         quantized_codec(tiny_vq_codec, 8)
     assert base_name("piano-v3-w8i8") == "piano-v3" and base_name("piano-v3") == "piano-v3"
     assert base_name("piano-v3-w4") == "piano-v3" and base_name("piano-v3-float") == "piano-v3"

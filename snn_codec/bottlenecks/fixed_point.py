@@ -167,15 +167,47 @@ def quantize_projection(project: nn.Conv1d, norm: nn.BatchNorm1d, precision: Pre
                                current_scales, precision)
 
 
-def quantized_current(quantized: QuantizedProjection, latent: Tensor) -> Tensor:
-    """latent (B, C, T) -> input current (B, N, T), d (A - theta): its sign is exactly [A > theta].
-
-    The accumulator A is summed in float64 with autocast off: integer-valued operands make every partial
-    sum exact, in any order, so this float path gives the integers' spikes bit for bit.
-    """
+def accumulate(quantized: QuantizedProjection, latent: Tensor) -> Tensor:
+    """latent (B, C, T) -> accumulator A = Q X (B, N, T) in float64, autocast off: integer-valued operands
+    make every partial sum exact, in any order (with a float latent it is only a float64 product)."""
     precision = quantized.precision
     x = integer_inputs(latent, precision) if precision.input_bits else latent
     with torch.autocast(latent.device.type, enabled=False):
-        accumulator = torch.einsum("nc,bct->bnt", quantized.weights.double(), x.double())
+        return torch.einsum("nc,bct->bnt", quantized.weights.double(), x.double())
+
+
+def quantized_current(quantized: QuantizedProjection, latent: Tensor) -> Tensor:
+    """latent (B, C, T) -> input current (B, N, T), d (A - theta): its sign is exactly [A > theta], so this
+    float path gives the integers' spikes bit for bit."""
+    accumulator = accumulate(quantized, latent)
+    with torch.autocast(latent.device.type, enabled=False):
         current = (accumulator - quantized.thresholds.double()[:, None]) * quantized.current_scales.double()[:, None]
     return current.to(latent.dtype)
+
+
+class QuantizedInput:
+    """What a spiking bottleneck (a SpikingBottleneck subclass listing this class first) needs to run its
+    input projection quantised: `quantization`, the `precision` buffer that stores it with the weights
+    (so the weight hash, which names the model in compressed files, tells a quantised model from its float
+    original), and a check that weights load only into a model of the precision they were stored with."""
+
+    quantization: Precision
+
+    def init_quantization(self, precision: Precision, extra: tuple[int, ...] = ()) -> None:
+        """Call from __init__ after the projection exists; `extra`: further stored settings (a neuron's own)."""
+        self.quantization = precision
+        if precision.is_quantized:
+            self.register_buffer("precision", torch.tensor([*precision.as_tensor().tolist(), *extra]))
+
+    def quantized(self) -> QuantizedProjection:
+        """The projection as integers see it (BatchNorm folded with its running statistics)."""
+        return quantize_projection(self.project, self.norm, self.quantization)
+
+    def _load_from_state_dict(self, state_dict, prefix, *args) -> None:
+        stored = state_dict.get(prefix + "precision")
+        expected = getattr(self, "precision", torch.zeros(0, dtype=torch.int64))
+        if stored is not None and not (stored.shape == expected.shape and torch.equal(stored.cpu().long(), expected)):
+            raise CodecError(f"the weights were quantised at (weight_bits, input_bits, input_frac_bits, ...) = "
+                             f"{tuple(stored.tolist())}, but the config says {self.quantization.describe()} "
+                             f"{tuple(expected.tolist())}; use the config saved with the weights")
+        super()._load_from_state_dict(state_dict, prefix, *args)

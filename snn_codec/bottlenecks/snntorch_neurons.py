@@ -23,6 +23,8 @@ from snn_codec.bottlenecks.base import (
     check_neuron_options,
     spiking_output,
 )
+from snn_codec.bottlenecks.fixed_point import Precision, QuantizedInput
+from snn_codec.bottlenecks.fixed_point_lif import check_state_precision, fixed_point_leaky, fixed_point_parameters
 from snn_codec.bottlenecks.surrogate import SurrogateSpike
 from snn_codec.errors import ConfigError
 
@@ -50,7 +52,7 @@ def _unroll(neuron: nn.Module, current: Tensor, states: list[Tensor], cached: tu
     return torch.stack(spikes, dim=-1), states
 
 
-class SnnTorchLeaky(SpikingBottleneck):
+class SnnTorchLeaky(QuantizedInput, SpikingBottleneck):
     """First-order LIF (`snntorch.Leaky`) over the latent frames.
 
     With I[t] the projected current, beta the per-frame membrane decay (0 <= beta < 1; beta =
@@ -71,6 +73,10 @@ class SnnTorchLeaky(SpikingBottleneck):
         learn_beta: learn one beta per neuron.
         learn_threshold: learn one threshold per neuron.
         surrogate: "triangle", "fast_sigmoid" or "arctan" (see surrogate.py).
+        weight_bits, input_bits, input_frac_bits: integer weights and a fixed-point latent, as for the
+            threshold bottleneck (fixed_point.py); then the membrane is fixed point too (fixed_point_lif.py):
+        decay_bits: fractional bits of the integer decay (quantised neurons only).
+        state_bits: signed bits of the integer membrane, which saturates (quantised neurons only).
     """
 
     def __init__(
@@ -83,12 +89,28 @@ class SnnTorchLeaky(SpikingBottleneck):
         learn_beta: bool = False,
         learn_threshold: bool = False,
         surrogate: str = "triangle",
+        weight_bits: int = 0,
+        input_bits: int = 0,
+        input_frac_bits: int = 0,
+        decay_bits: int = 12,
+        state_bits: int = 24,
     ):
         import snntorch
 
         check_neuron_options(units, threshold, reset)
         super().__init__(latent_dim, units)
         self.reset = reset
+        precision = Precision(weight_bits, input_bits, input_frac_bits)
+        if precision.is_quantized and not precision.is_integer:
+            raise ConfigError("a quantised leaky neuron keeps an integer membrane: set input_bits (and "
+                              "input_frac_bits) as well as weight_bits")
+        if precision.is_quantized:
+            check_state_precision(decay_bits, state_bits)
+        elif (decay_bits, state_bits) != (12, 24):
+            raise ConfigError("decay_bits and state_bits set a quantised neuron's membrane: set weight_bits and "
+                              "input_bits too")
+        self.decay_bits, self.state_bits = decay_bits, state_bits
+        self.init_quantization(precision, extra=(decay_bits, state_bits))
         # per-neuron tensors: learnable per neuron, and what snnTorch's NIR export expects
         self.neuron = snntorch.Leaky(
             beta=torch.full((units,), check_decay("beta", beta)),
@@ -102,7 +124,15 @@ class SnnTorchLeaky(SpikingBottleneck):
         _detach_from_instances(self.neuron)
 
     def forward(self, latent: Tensor, state: State | None = None) -> BottleneckOutput:
-        """latent (B, C, T) -> spikes (B, N, T); state {"mem": (B, N)} (pre-reset membrane)."""
+        """latent (B, C, T) -> spikes (B, N, T); state {"mem": (B, N)} (pre-reset membrane; a quantised
+        neuron's in integer accumulator steps, float64)."""
+        if self.quantization.is_quantized:
+            quantized = self.quantized()
+            neuron = fixed_point_parameters(quantized, self.neuron.beta, self.neuron.threshold, self.reset,
+                                            self.decay_bits, self.state_bits)
+            spikes, mem = fixed_point_leaky(quantized, neuron, latent, state["mem"] if state else None,
+                                            self.neuron.spike_grad)
+            return spiking_output(spikes, {"mem": mem})
         current = self.input_current(latent)  # (B, N, T)
         mem = state["mem"] if state else current.new_zeros(current.shape[:2])
         spikes, (mem,) = _unroll(self.neuron, current, [mem], cached=("mem",))

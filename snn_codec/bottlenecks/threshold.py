@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import torch
 from torch import Tensor
 
 from snn_codec.bottlenecks.base import BottleneckOutput, SpikingBottleneck, State, spiking_output
-from snn_codec.bottlenecks.fixed_point import Precision, QuantizedProjection, quantize_projection, quantized_current
+from snn_codec.bottlenecks.fixed_point import Precision, QuantizedInput, quantized_current
 from snn_codec.bottlenecks.surrogate import triangle_spike
-from snn_codec.errors import CodecError
 
 
-class ThresholdBottleneck(SpikingBottleneck):
+class ThresholdBottleneck(QuantizedInput, SpikingBottleneck):
     """Linear projection, BatchNorm, Heaviside step with a triangle surrogate gradient.
 
     Stateless: each frame is thresholded on its own, so chunked streams equal a single pass.
@@ -28,20 +26,14 @@ class ThresholdBottleneck(SpikingBottleneck):
         latent_dim: channels C of the encoder output.
         units: number of neurons N (bits per frame).
         weight_bits: integer weights of 2..16 bits, symmetric per unit; 0 keeps float32.
-        input_bits: the latent as a signed fixed-point number of 2..32 bits; 0 keeps it float.
+        input_bits: the latent as a signed fixed-point number of 2..24 bits; 0 keeps it float.
         input_frac_bits: the latent's fixed-point step is 2^-input_frac_bits.
     """
 
     def __init__(self, latent_dim: int, units: int = 64, weight_bits: int = 0, input_bits: int = 0,
                  input_frac_bits: int = 0):
         super().__init__(latent_dim, units)
-        self.quantization = Precision(weight_bits, input_bits, input_frac_bits)
-        if self.quantization.is_quantized:
-            self.register_buffer("precision", self.quantization.as_tensor())
-
-    def quantized(self) -> QuantizedProjection:
-        """The projection as integers see it (BatchNorm folded with its running statistics)."""
-        return quantize_projection(self.project, self.norm, self.quantization)
+        self.init_quantization(Precision(weight_bits, input_bits, input_frac_bits))
 
     def input_current(self, latent: Tensor) -> Tensor:
         """latent (B, C, T) -> input current (B, N, T); quantised when the model is."""
@@ -52,12 +44,3 @@ class ThresholdBottleneck(SpikingBottleneck):
     def forward(self, latent: Tensor, state: State | None = None) -> BottleneckOutput:
         current = self.input_current(latent)  # (B, N, T)
         return spiking_output(triangle_spike(current), state={})
-
-    def _load_from_state_dict(self, state_dict, prefix, *args) -> None:
-        stored = state_dict.get(prefix + "precision")
-        expected = self.quantization.as_tensor()
-        if stored is not None and not (stored.shape == expected.shape and torch.equal(stored.cpu().long(), expected)):
-            raise CodecError(f"the weights were quantised at (weight_bits, input_bits, input_frac_bits) = "
-                             f"{tuple(stored.tolist())}, but the config says {self.quantization.describe()}; use "
-                             "the config saved with the weights")
-        super()._load_from_state_dict(state_dict, prefix, *args)

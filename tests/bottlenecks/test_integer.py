@@ -81,5 +81,5 @@ def test_integer_emulation_needs_integer_weights_and_inputs(tiny_codec, tiny_vq_
         integer_layer(tiny_codec)
     with pytest.raises(CodecError, match="needs weight_bits and input_bits"):
         integer_layer(quantized_codec(tiny_codec, 8))
-    with pytest.raises(CodecError, match="threshold bottleneck"):
+    with pytest.raises(CodecError, match="threshold and snntorch_leaky bottlenecks"):
         integer_layer(tiny_vq_codec)
