@@ -91,7 +91,10 @@ def build_systems(float_codec: Codec, precisions: list[tuple[int, int]], qat: li
     for codec, method, changed in candidates:
         codec = copy.deepcopy(codec).eval()
         trim = trim_rate(codec, probe, target)
-        systems.append(System(codec.config.name, method, codec, trim.kbps_before, trim.offset, changed))
+        name = codec.config.name
+        if any(system.name == name for system in systems):  # a QAT run named like a PTQ model
+            name = f"{name} ({method})"
+        systems.append(System(name, method, codec, trim.kbps_before, trim.offset, changed))
     return systems
 
 
@@ -138,9 +141,10 @@ def summarize(systems: list[System], rows: list[dict]) -> list[dict]:
                 "precision": system.codec.bottleneck.quantization.describe()
                 if hasattr(system.codec.bottleneck, "quantization") else "float32",
                 "probe_kbps_before_trim": system.probe_kbps_before, "trim_offset": system.trim_offset,
-                "events_changed_pct": None if system.events_changed is None else 100 * system.events_changed,
                 "kbps": float(np.mean([r["kbps"] for r in mine])),
                 "log_mel_db": float(np.mean([r["log_mel_db"] for r in mine]))}
+        if system.events_changed is not None:
+            line["events_changed_pct"] = 100 * system.events_changed
         if system.method != "float":
             delta = confidence_interval([r["log_mel_db"] - reference[r["clip"]]["log_mel_db"] for r in mine])
             equal = [r["equal_bytes_log_mel_db"] - reference[r["clip"]]["log_mel_db"] for r in mine

@@ -152,6 +152,14 @@ class Quantization:
     precision: Precision
     calibration: Calibration | None  # None when the latent stays float
 
+    def describe(self) -> str:
+        """One line for people: what was written, and what the calibration found."""
+        line = f"{self.name}: {self.precision.describe()}, written to {self.path}"
+        if self.calibration:
+            line += (f"; latent peak {self.calibration.latent_peak:.4g}, "
+                     f"{self.calibration.events_changed:.2%} of the calibration audio's events changed")
+        return line
+
 
 def quantize_model(model: str | os.PathLike | Codec, out: str | os.PathLike, weight_bits: int, input_bits: int = 8,
                    *, data: str | None = None, crops: int = 8, seconds: float = 4.0, name: str | None = None,

@@ -30,6 +30,7 @@ def test_post_training_quantisation_writes_an_ordinary_model_that_records_its_pr
     assert result.path == tmp_path / "q.safetensors" and result.name == "tiny-test-w8i8"
     assert result.calibration.input_frac_bits == result.precision.input_frac_bits
     assert result.calibration.latent_peak > 0 and 0 <= result.calibration.events_changed < 0.05
+    assert result.describe().startswith("tiny-test-w8i8: 8-bit weights, 8-bit inputs (step 2^")
     codec = load_model(result.path)
     options = codec.config.bottleneck
     assert options == {"kind": "threshold", "units": 8, "weight_bits": 8, "input_bits": 8,
