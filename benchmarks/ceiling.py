@@ -70,27 +70,29 @@ def forward_pass(codec: Codec, samples: np.ndarray, rate: int) -> np.ndarray:
     return fit_length(resample(decoded[None], model_rate, rate)[0], len(samples))
 
 
-def decode(system: Codec | str, clip: Clip) -> tuple[np.ndarray, float | None]:
+def decode(system: Codec | str, clip: Clip, target_kbps: float | None = None) -> tuple[np.ndarray, float | None]:
     """`clip` through a model (its real bytes; the forward pass for a model without a bitstream) or a
-    classical codec named `system`: the decoded audio at the clip's rate and the kbps (None: no bytes)."""
+    classical codec named `system`: the decoded audio at the clip's rate and the kbps (None: no bytes).
+    With `target_kbps`, a spiking model codes the clip at that rate (its thresholds moved for the clip)."""
     if isinstance(system, str):
         result = run_classical(system, clip.samples, clip.sample_rate)
         return result.audio, result.bitrate_kbps
     if not system.bottleneck.has_bitstream:
         return forward_pass(system, clip.samples, clip.sample_rate), None
-    data = snn_codec.compress(clip.samples, clip.sample_rate, model=system)
+    data = snn_codec.compress(clip.samples, clip.sample_rate, model=system, target_kbps=target_kbps)
     return snn_codec.decompress(data, model=system).samples[0], snn_codec.inspect(data).bitrate_kbps
 
 
 def evaluate(clips: list[Clip], systems: dict[str, Codec | str], visqol_seconds: float,
-             save_audio_to: Path | None = None) -> tuple[list[dict], dict[str, np.ndarray]]:
+             save_audio_to: Path | None = None,
+             target_kbps: float | None = None) -> tuple[list[dict], dict[str, np.ndarray]]:
     """One row per (system, clip): kbps (None for the ceiling), log-mel, ViSQOL and the diagnostics; and
     every system's output on the first clip (for the spectrograms). With `save_audio_to`, the classical
-    codecs' outputs are written there as WAV."""
+    codecs' outputs are written there as WAV; with `target_kbps`, spiking models code at that rate."""
     rows, first = [], {}
     for clip in clips:
         for name, system in systems.items():
-            decoded, kbps = decode(system, clip)
+            decoded, kbps = decode(system, clip, target_kbps)
             first.setdefault(name, decoded)
             if isinstance(system, str) and save_audio_to is not None:
                 save_audio(save_audio_to / name / f"{clip.name}.wav", decoded, clip.sample_rate)

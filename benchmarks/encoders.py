@@ -8,7 +8,8 @@ codec through the public API on the first clip (compress, and decompress with th
 in "auto" precision), Opus at 6 kbps timed in the same run as the reference; and its quality on piano
 rendered with MuseScore General, a timbre no model was trained on (kbps from the bytes, log-mel distance,
 ViSQOL, the diagnostics of benchmarks/ceiling.py); and how many events change when the audio is inverted
-or delayed by 1 ms (what a magnitude-spectrum encoder cannot imitate when distilled). Writes benchmarks/results/encoders.{json,md}.
+or delayed by 1 ms (what a magnitude-spectrum encoder cannot imitate when distilled).
+Writes benchmarks/results/encoders.{json,md} (with --kbps, encoders-KBPSkbps.{json,md}).
 Needs `bash benchmarks/setup.sh` (the MuseScore General soundfont, Opus tools).
 """
 
@@ -43,6 +44,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--clips", type=int, default=6, help="piano clips (seeds 101, 102, ...)")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--visqol-seconds", type=float, default=5.0, help="0 skips ViSQOL")
+    parser.add_argument("--kbps", type=float, default=None,
+                        help="code every clip at this rate (spiking models move their thresholds per clip) to "
+                             "compare quality at equal bits; results go to encoders-KBPSkbps.{md,json}")
     parser.add_argument("--out", type=Path, default=None, help="results folder (default benchmarks/results)")
     return parser.parse_args(argv)
 
@@ -114,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         models[codec.config.name] = codec
     with tempfile.TemporaryDirectory(prefix="snn_encoders_") as tmp:
         clips = [piano_clip(Path(tmp), 101 + i, args.seconds, CLIP_RATE) for i in range(args.clips)]
-    rows, _ = evaluate(clips, dict(models), args.visqol_seconds)
+    rows, _ = evaluate(clips, dict(models), args.visqol_seconds, target_kbps=args.kbps)
     quality = {name: {k: float(np.mean([r[k] for r in rows if r["system"] == name]))
                       for k in ("kbps", "log_mel_db", *(["visqol"] if args.visqol_seconds else []))}
                for name in models}
@@ -124,17 +128,19 @@ def main(argv: list[str] | None = None) -> int:
                *(["visqol"] if args.visqol_seconds else []), "encoder_x_realtime", "encode_x_realtime",
                "decode_x_realtime_f32", "decode_x_realtime", "round_trip_x_realtime_f32", "round_trip_x_realtime",
                "round_trip_vs_opus_6", "flipped_by_polarity", "flipped_by_1ms_delay"]
-    intro = (f"Quality: {len(clips)} clips of {args.seconds:g} s of piano rendered with MuseScore General (a timbre "
-             "no model was trained on), 44.1 kHz, means over clips; kbps from the bytes. Speed: one thread, best "
-             f"of 3, on the first clip (resampling, coding and file bytes included); `encoder_x_realtime` is the "
-             f"encoder network alone on {ENCODER_SECONDS:g} s. `_f32` columns decode in float32; the others in "
+    at_rate = f" coded at {args.kbps:g} kbps each (the thresholds moved per clip)" if args.kbps else ""
+    intro = (f"Quality: {len(clips)} clips of {args.seconds:g} s of piano rendered with MuseScore General (a "
+             f"timbre no model was trained on), 44.1 kHz{at_rate}, means over clips; kbps from the bytes. Speed: one "
+             "thread, best of 3, on the first clip (resampling, coding and file bytes included); "
+             f"`encoder_x_realtime` is the encoder network alone on {ENCODER_SECONDS:g} s. `_f32` columns decode in float32; the others in "
              f"\"auto\" precision, which on this machine is "
              f"{'bfloat16 (the CPU has it natively)' if native_bfloat16() else 'float32 (no native bfloat16)'}. "
              f"{REFERENCE} runs as whole processes (start-up and file I/O included). `flipped_by_polarity` and "
              "`flipped_by_1ms_delay`: the fraction of the first clip's events that change when the audio is "
              "inverted or delayed by 1 ms (what an encoder of magnitude spectra alone cannot reproduce)."
              + (f" {REFERENCE} could not run ({missing}): no ratios." if missing else ""))
-    publish("encoders", "Encoder candidates: speed and quality", intro, markdown_table(summary, columns),
+    name = f"encoders-{args.kbps:g}kbps" if args.kbps else "encoders"
+    publish(name, "Encoder candidates: speed and quality", intro, markdown_table(summary, columns),
             {"summary": summary, "rows": rows, "clips": [c.name for c in clips]}, args.out)
     return 0
 

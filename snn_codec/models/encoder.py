@@ -28,7 +28,10 @@ class Encoder(nn.Module):
         self.strides = split_hop(config.hop_length // patch, len(channels))
         self.hop_length = config.hop_length
         widths = (*channels, config.latent_dim)
-        first = nn.Conv1d(1, widths[0], kernel_size=7, padding=3) if patch == 1 else Downsample(1, widths[0], patch, activate=False)
+        if patch == 1:
+            first: nn.Module = nn.Conv1d(1, widths[0], kernel_size=7, padding=3)
+        else:  # strided first: the rest runs at sample_rate / patch
+            first = Downsample(1, widths[0], patch, activate=False)
         layers: list[nn.Module] = [first]
         for stage, stride in enumerate(self.strides):
             layers += [ResidualUnit(widths[stage], d) for d in config.encoder.dilations]

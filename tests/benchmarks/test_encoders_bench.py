@@ -54,3 +54,24 @@ def test_an_encoder_of_magnitude_spectra_ignores_polarity(tiny_config, make_audi
     torch.manual_seed(0)
     waveform = Codec(tiny_config).eval()
     assert encoders.event_sensitivity(waveform, samples)["flipped_by_polarity"] > 0.0
+
+
+def test_a_common_rate_codes_every_clip_at_it(tmp_path, tiny_model_file, make_audio, monkeypatch):
+    def clip(work, seed, seconds, sample_rate):
+        return Clip(f"piano_{seed}", "piano", make_audio(seconds, sample_rate, seed=seed)[0], sample_rate, "test")
+
+    def no_opus(*args, **kwargs):
+        raise CodecError("opusenc is not installed here")
+
+    monkeypatch.setattr(encoders, "piano_clip", clip)
+    monkeypatch.setattr(encoders, "classical_speed_row", no_opus)
+    monkeypatch.setattr(encoders, "ENCODER_SECONDS", 0.5)
+    common = ["--model", str(tiny_model_file), "--clips", "1", "--seconds", "2", "--visqol-seconds", "0",
+              "--out", str(tmp_path)]
+    assert encoders.main(common) == 0
+    native = json.loads((tmp_path / "encoders.json").read_text())["rows"][0]["kbps"]
+    assert encoders.main([*common, "--kbps", f"{native * 0.8:.3f}"]) == 0
+    (written,) = tmp_path.glob("encoders-*kbps.json")
+    coded = json.loads(written.read_text())["rows"][0]["kbps"]
+    assert abs(coded - native * 0.8) < abs(native - native * 0.8) / 2  # the thresholds moved for the clip
+    assert "coded at" in written.with_suffix(".md").read_text()
