@@ -47,6 +47,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--kbps", type=float, default=None,
                         help="code every clip at this rate (spiking models move their thresholds per clip) to "
                              "compare quality at equal bits; results go to encoders-KBPSkbps.{md,json}")
+    parser.add_argument("--match-rate", action="store_true",
+                        help="code each clip with every other model at the rate the first --model codes it at "
+                             "natively (quality at equal bits, clip by clip); results go to encoders-matched.{md,json}")
     parser.add_argument("--out", type=Path, default=None, help="results folder (default benchmarks/results)")
     return parser.parse_args(argv)
 
@@ -109,6 +112,20 @@ def speed(models: dict[str, Codec], samples: np.ndarray) -> tuple[list[dict], st
     return rows, missing
 
 
+def quality_rows(clips: list, models: dict[str, Codec], args: argparse.Namespace) -> list[dict]:
+    """The quality rows of every model on every clip: at their own rates, at `--kbps`, or (`--match-rate`)
+    at the rate the first model codes each clip at."""
+    if not args.match_rate:
+        return evaluate(clips, dict(models), args.visqol_seconds, target_kbps=args.kbps)[0]
+    (first, reference), *others = models.items()
+    rows = []
+    for clip in clips:
+        (own,) = evaluate([clip], {first: reference}, args.visqol_seconds)[0]
+        rows.append(own)
+        rows += evaluate([clip], dict(others), args.visqol_seconds, target_kbps=own["kbps"])[0]
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     torch.set_num_threads(1)
@@ -118,7 +135,10 @@ def main(argv: list[str] | None = None) -> int:
         models[codec.config.name] = codec
     with tempfile.TemporaryDirectory(prefix="snn_encoders_") as tmp:
         clips = [piano_clip(Path(tmp), 101 + i, args.seconds, CLIP_RATE) for i in range(args.clips)]
-    rows, _ = evaluate(clips, dict(models), args.visqol_seconds, target_kbps=args.kbps)
+    if args.match_rate and args.kbps:
+        print("encoders.py: error: --kbps and --match-rate exclude each other", file=sys.stderr)
+        return 2
+    rows = quality_rows(clips, models, args)
     quality = {name: {k: float(np.mean([r[k] for r in rows if r["system"] == name]))
                       for k in ("kbps", "log_mel_db", *(["visqol"] if args.visqol_seconds else []))}
                for name in models}
@@ -128,18 +148,21 @@ def main(argv: list[str] | None = None) -> int:
                *(["visqol"] if args.visqol_seconds else []), "encoder_x_realtime", "encode_x_realtime",
                "decode_x_realtime_f32", "decode_x_realtime", "round_trip_x_realtime_f32", "round_trip_x_realtime",
                "round_trip_vs_opus_6", "flipped_by_polarity", "flipped_by_1ms_delay"]
-    at_rate = f" coded at {args.kbps:g} kbps each (the thresholds moved per clip)" if args.kbps else ""
+    first = next(iter(models))
+    at_rate = (f" coded at {args.kbps:g} kbps each (the thresholds moved per clip)" if args.kbps else
+               f" coded by every model at the rate {first} codes each clip at (the thresholds moved per clip)"
+               if args.match_rate else "")
     intro = (f"Quality: {len(clips)} clips of {args.seconds:g} s of piano rendered with MuseScore General (a "
              f"timbre no model was trained on), 44.1 kHz{at_rate}, means over clips; kbps from the bytes. Speed: one "
              "thread, best of 3, on the first clip (resampling, coding and file bytes included); "
-             f"`encoder_x_realtime` is the encoder network alone on {ENCODER_SECONDS:g} s. `_f32` columns decode in float32; the others in "
-             f"\"auto\" precision, which on this machine is "
+             f"`encoder_x_realtime` is the encoder network alone on {ENCODER_SECONDS:g} s. `_f32` columns decode "
+             "in float32; the others in \"auto\" precision, which on this machine is "
              f"{'bfloat16 (the CPU has it natively)' if native_bfloat16() else 'float32 (no native bfloat16)'}. "
              f"{REFERENCE} runs as whole processes (start-up and file I/O included). `flipped_by_polarity` and "
              "`flipped_by_1ms_delay`: the fraction of the first clip's events that change when the audio is "
              "inverted or delayed by 1 ms (what an encoder of magnitude spectra alone cannot reproduce)."
              + (f" {REFERENCE} could not run ({missing}): no ratios." if missing else ""))
-    name = f"encoders-{args.kbps:g}kbps" if args.kbps else "encoders"
+    name = f"encoders-{args.kbps:g}kbps" if args.kbps else "encoders-matched" if args.match_rate else "encoders"
     publish(name, "Encoder candidates: speed and quality", intro, markdown_table(summary, columns),
             {"summary": summary, "rows": rows, "clips": [c.name for c in clips]}, args.out)
     return 0

@@ -75,3 +75,33 @@ def test_a_common_rate_codes_every_clip_at_it(tmp_path, tiny_model_file, make_au
     coded = json.loads(written.read_text())["rows"][0]["kbps"]
     assert abs(coded - native * 0.8) < abs(native - native * 0.8) / 2  # the thresholds moved for the clip
     assert "coded at" in written.with_suffix(".md").read_text()
+
+
+def test_matched_rates_code_each_clip_at_the_first_models_rate(tmp_path, tiny_codec, make_audio, monkeypatch):
+    from dataclasses import replace
+
+    from snn_codec.model_io import save_model
+
+    def clip(work, seed, seconds, sample_rate):
+        return Clip(f"piano_{seed}", "piano", make_audio(seconds, sample_rate, seed=seed)[0], sample_rate, "test")
+
+    def no_opus(*args, **kwargs):
+        raise CodecError("opusenc is not installed here")
+
+    first = save_model(tiny_codec, tmp_path / "first.safetensors")
+    tiny_codec.config = replace(tiny_codec.config, name="tiny-twin")
+    twin = save_model(tiny_codec, tmp_path / "twin.safetensors")
+    monkeypatch.setattr(encoders, "piano_clip", clip)
+    monkeypatch.setattr(encoders, "classical_speed_row", no_opus)
+    monkeypatch.setattr(encoders, "ENCODER_SECONDS", 0.5)
+    argv = ["--model", str(first), "--model", str(twin), "--clips", "2", "--seconds", "2", "--visqol-seconds", "0",
+            "--match-rate", "--out", str(tmp_path)]
+    assert encoders.main(argv) == 0
+    rows = json.loads((tmp_path / "encoders-matched.json").read_text())["rows"]
+    by_clip = {}
+    for row in rows:
+        by_clip.setdefault(row["clip"], {})[row["system"]] = row["kbps"]
+    assert len(by_clip) == 2
+    for rates in by_clip.values():
+        assert abs(rates["tiny-twin"] - rates["tiny-test"]) < 0.1 * rates["tiny-test"]
+    assert encoders.main([*argv, "--kbps", "1"]) == 2
