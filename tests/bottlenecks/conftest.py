@@ -25,3 +25,18 @@ def hand_made() -> tuple[nn.Conv1d, nn.BatchNorm1d]:
         norm.weight.copy_(torch.tensor([4.0, -1.0]))
         norm.bias.copy_(torch.tensor([0.25, 2.0]))
     return project, norm.eval()
+
+
+@pytest.fixture
+def trained():
+    """`trained(kind, **options)`: a tiny bottleneck (4 latent channels, 5 units) whose BatchNorm statistics
+    have moved away from their init, in eval mode."""
+    from snn_codec.bottlenecks import build_bottleneck
+
+    def build(kind: str, **options):
+        torch.manual_seed(0)
+        bottleneck = build_bottleneck(kind, latent_dim=4, units=5, **options)
+        bottleneck(torch.randn(3, 4, 20) * 2)
+        return bottleneck.eval()
+
+    return build

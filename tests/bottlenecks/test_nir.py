@@ -6,19 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from snn_codec.bottlenecks import build_bottleneck
 from snn_codec.bottlenecks.nir_export import bottleneck_to_nir, folded_affine
 from snn_codec.errors import ConfigError
 
 nir = pytest.importorskip("nir")
-
-
-def trained(kind: str, **options):
-    """A tiny bottleneck whose BatchNorm statistics have moved away from their init, in eval mode."""
-    torch.manual_seed(0)
-    bottleneck = build_bottleneck(kind, latent_dim=4, units=5, **options)
-    bottleneck(torch.randn(3, 4, 20) * 2)
-    return bottleneck.eval()
 
 
 def latent():
@@ -42,7 +33,7 @@ def run_stateful(module, x):
     return torch.stack(spikes, dim=-1) > 0
 
 
-def test_batchnorm_folds_into_the_affine():
+def test_batchnorm_folds_into_the_affine(trained):
     bottleneck = trained("threshold")
     x = latent()
     weight, bias = folded_affine(bottleneck)
@@ -52,7 +43,7 @@ def test_batchnorm_folds_into_the_affine():
     torch.testing.assert_close(folded.float(), current, rtol=1e-5, atol=1e-5)
 
 
-def test_threshold_graph_round_trips_and_evaluates_to_the_events(tmp_path):
+def test_threshold_graph_round_trips_and_evaluates_to_the_events(trained, tmp_path):
     bottleneck = trained("threshold")
     graph = round_trip(bottleneck_to_nir(bottleneck), tmp_path)
     assert isinstance(graph.nodes["neuron"], nir.Threshold)
@@ -63,7 +54,7 @@ def test_threshold_graph_round_trips_and_evaluates_to_the_events(tmp_path):
 
 
 @pytest.mark.parametrize(("kind", "options"), [("snntorch_leaky", {"beta": 0.8}), ("norse_lif", {"beta": 0.7})])
-def test_lif_graph_imports_into_norse_with_the_same_spikes(kind, options, tmp_path):
+def test_lif_graph_imports_into_norse_with_the_same_spikes(trained, kind, options, tmp_path):
     import norse.torch
 
     bottleneck = trained(kind, **options)
@@ -76,7 +67,7 @@ def test_lif_graph_imports_into_norse_with_the_same_spikes(kind, options, tmp_pa
 
 
 @pytest.mark.parametrize(("kind", "options"), [("snntorch_leaky", {"beta": 0.8}), ("norse_lif", {"beta": 0.7})])
-def test_lif_graph_imports_into_snntorch_with_the_same_spikes(kind, options, tmp_path):
+def test_lif_graph_imports_into_snntorch_with_the_same_spikes(trained, kind, options, tmp_path):
     from snntorch.import_nir import import_from_nir
 
     bottleneck = trained(kind, **options)
@@ -86,7 +77,7 @@ def test_lif_graph_imports_into_snntorch_with_the_same_spikes(kind, options, tmp
 
 
 @pytest.mark.parametrize("target", ["norse", "snntorch"])
-def test_synaptic_graph_imports_as_cuba_lif_with_the_same_spikes(target, tmp_path):
+def test_synaptic_graph_imports_as_cuba_lif_with_the_same_spikes(trained, target, tmp_path):
     bottleneck = trained("snntorch_synaptic", alpha=0.5, beta=0.8)
     graph = round_trip(bottleneck_to_nir(bottleneck, dt=1e-4), tmp_path)
     assert isinstance(graph.nodes["neuron"], nir.CubaLIF)
@@ -105,6 +96,6 @@ def test_synaptic_graph_imports_as_cuba_lif_with_the_same_spikes(target, tmp_pat
 
 
 @pytest.mark.parametrize("reset", ["subtract", "none"])
-def test_resets_nir_cannot_express_are_config_errors(reset):
+def test_resets_nir_cannot_express_are_config_errors(trained, reset):
     with pytest.raises(ConfigError, match="reset='zero'"):
         bottleneck_to_nir(trained("snntorch_leaky", reset=reset))

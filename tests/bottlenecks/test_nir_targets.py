@@ -6,21 +6,12 @@ import numpy as np
 import pytest
 import torch
 
-from snn_codec.bottlenecks import build_bottleneck
 from snn_codec.bottlenecks.nir_export import bottleneck_to_nir
 from snn_codec.bottlenecks.nir_readings import read_graph
 from snn_codec.bottlenecks.nir_targets import TARGETS
 from snn_codec.errors import ConfigError
 
 nir = pytest.importorskip("nir")
-
-
-def trained(kind: str, **options):
-    """A tiny bottleneck whose BatchNorm statistics have moved away from their init, in eval mode."""
-    torch.manual_seed(0)
-    bottleneck = build_bottleneck(kind, latent_dim=4, units=5, **options)
-    bottleneck(torch.randn(3, 4, 20) * 2)
-    return bottleneck.eval()
 
 
 def latent():
@@ -43,7 +34,7 @@ def read(graph, x, reading, adapted=True):
     return read_graph(graph, x[0].T.numpy(), reading, dt=0.02, adapted=adapted)
 
 
-def test_the_generic_target_is_the_default_graph():
+def test_the_generic_target_is_the_default_graph(trained):
     bottleneck = trained("snntorch_leaky", beta=0.8)
     default, generic = bottleneck_to_nir(bottleneck), bottleneck_to_nir(bottleneck, target="generic")
     assert default.edges == generic.edges
@@ -55,7 +46,7 @@ def test_the_generic_target_is_the_default_graph():
 
 
 @pytest.mark.parametrize("target", ["rockpool", "sinabs", "spyx"])
-def test_the_threshold_model_exports_to_every_target_with_our_spikes(target, tmp_path):
+def test_the_threshold_model_exports_to_every_target_with_our_spikes(trained, target, tmp_path):
     bottleneck = trained("threshold")
     graph = round_trip(bottleneck_to_nir(bottleneck, dt=0.02, target=target), tmp_path)
     x = latent()
@@ -65,7 +56,7 @@ def test_the_threshold_model_exports_to_every_target_with_our_spikes(target, tmp
 
 
 @pytest.mark.parametrize("kind,options", [("snntorch_leaky", {"beta": 0.8}), ("norse_lif", {"beta": 0.7})])
-def test_lif_exports_to_sinabs_with_our_spikes(kind, options, tmp_path):
+def test_lif_exports_to_sinabs_with_our_spikes(trained, kind, options, tmp_path):
     bottleneck = trained(kind, **options)
     graph = round_trip(bottleneck_to_nir(bottleneck, target="sinabs"), tmp_path)
     x = latent()
@@ -75,7 +66,7 @@ def test_lif_exports_to_sinabs_with_our_spikes(kind, options, tmp_path):
     assert not np.isin(read(graph, x, "sinabs", adapted=False), (0.0, 1.0)).all()  # several spikes per step
 
 
-def test_spyx_and_rockpool_lif_differ_only_by_their_subtractive_resets(tmp_path):
+def test_spyx_and_rockpool_lif_differ_only_by_their_subtractive_resets(trained, tmp_path):
     """Spyx (shifted) is snnTorch's subtract reset; Rockpool removes theta before the decay, like Norse's."""
     zero = trained("snntorch_leaky", beta=0.8)
     subtract = trained("snntorch_leaky", beta=0.8, reset="subtract")
@@ -90,14 +81,14 @@ def test_spyx_and_rockpool_lif_differ_only_by_their_subtractive_resets(tmp_path)
     assert not np.array_equal(spyx, events(zero, x))
 
 
-def test_spyx_lif_spikes_one_step_late_without_the_adapter(tmp_path):
+def test_spyx_lif_spikes_one_step_late_without_the_adapter(trained, tmp_path):
     bottleneck = trained("snntorch_leaky", beta=0.8)
     graph = round_trip(bottleneck_to_nir(bottleneck, target="spyx"), tmp_path)
     x = latent()
     assert np.array_equal(read(graph, x, "spyx", adapted=False)[1:], read(graph, x, "spyx")[:-1])
 
 
-def test_a_dropped_threshold_passes_the_float_current_through():
+def test_a_dropped_threshold_passes_the_float_current_through(trained):
     bottleneck = trained("threshold")
     x = latent()
     out = read(bottleneck_to_nir(bottleneck), x, "spyx")
@@ -106,14 +97,14 @@ def test_a_dropped_threshold_passes_the_float_current_through():
 
 
 @pytest.mark.parametrize("target", ["rockpool", "spyx"])
-def test_synaptic_lif_exports_where_cuba_lif_imports(target):
+def test_synaptic_lif_exports_where_cuba_lif_imports(trained, target):
     graph = bottleneck_to_nir(trained("snntorch_synaptic", alpha=0.5, beta=0.8), target=target)
     assert isinstance(graph.nodes["neuron"], nir.CubaLIF)
     out = read(graph, latent(), target)
     assert np.isin(out, (0.0, 1.0)).all() and 0.05 < out.mean() < 0.95
 
 
-def test_sinabs_has_no_cuba_lif_and_unknown_targets_are_refused():
+def test_sinabs_has_no_cuba_lif_and_unknown_targets_are_refused(trained):
     with pytest.raises(ConfigError, match="CubaLIF"):
         bottleneck_to_nir(trained("snntorch_synaptic"), target="sinabs")
     with pytest.raises(ConfigError, match="unknown NIR target"):
@@ -121,7 +112,7 @@ def test_sinabs_has_no_cuba_lif_and_unknown_targets_are_refused():
 
 
 @pytest.mark.parametrize("importer", ["norse", "snntorch"])
-def test_the_norse_target_gives_the_threshold_model_to_norse_and_snntorch(importer, tmp_path):
+def test_the_norse_target_gives_the_threshold_model_to_norse_and_snntorch(trained, importer, tmp_path):
     bottleneck = trained("threshold")
     dt = 0.02 if importer == "norse" else 1e-4  # snnTorch's fixed import step
     graph = round_trip(bottleneck_to_nir(bottleneck, dt=dt, target="norse"), tmp_path)
