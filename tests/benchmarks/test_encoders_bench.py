@@ -6,6 +6,8 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
+
 BENCHMARKS = Path(__file__).parents[2] / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))
 
@@ -15,7 +17,10 @@ from eval_set import Clip  # noqa: E402
 from snn_codec.errors import CodecError  # noqa: E402
 
 
-def test_tiny_run_reports_speed_quality_and_event_sensitivity(tmp_path, tiny_model_file, make_audio, monkeypatch):
+@pytest.fixture
+def offline(make_audio, monkeypatch):
+    """Generated clips instead of rendered ones, no Opus and a short encoder timing: a fast, offline run."""
+
     def clip(work, seed, seconds, sample_rate):
         return Clip(f"piano_{seed}", "piano", make_audio(seconds, sample_rate, seed=seed)[0], sample_rate, "test")
 
@@ -25,6 +30,9 @@ def test_tiny_run_reports_speed_quality_and_event_sensitivity(tmp_path, tiny_mod
     monkeypatch.setattr(encoders, "piano_clip", clip)
     monkeypatch.setattr(encoders, "classical_speed_row", no_opus)
     monkeypatch.setattr(encoders, "ENCODER_SECONDS", 0.5)
+
+
+def test_tiny_run_reports_speed_quality_and_event_sensitivity(tmp_path, tiny_model_file, offline):
     argv = ["--model", str(tiny_model_file), "--clips", "2", "--seconds", "1", "--visqol-seconds", "0",
             "--out", str(tmp_path)]
     assert encoders.main(argv) == 0
@@ -56,16 +64,7 @@ def test_an_encoder_of_magnitude_spectra_ignores_polarity(tiny_config, make_audi
     assert encoders.event_sensitivity(waveform, samples)["flipped_by_polarity"] > 0.0
 
 
-def test_a_common_rate_codes_every_clip_at_it(tmp_path, tiny_model_file, make_audio, monkeypatch):
-    def clip(work, seed, seconds, sample_rate):
-        return Clip(f"piano_{seed}", "piano", make_audio(seconds, sample_rate, seed=seed)[0], sample_rate, "test")
-
-    def no_opus(*args, **kwargs):
-        raise CodecError("opusenc is not installed here")
-
-    monkeypatch.setattr(encoders, "piano_clip", clip)
-    monkeypatch.setattr(encoders, "classical_speed_row", no_opus)
-    monkeypatch.setattr(encoders, "ENCODER_SECONDS", 0.5)
+def test_a_common_rate_codes_every_clip_at_it(tmp_path, tiny_model_file, offline):
     common = ["--model", str(tiny_model_file), "--clips", "1", "--seconds", "2", "--visqol-seconds", "0",
               "--out", str(tmp_path)]
     assert encoders.main(common) == 0
@@ -77,23 +76,14 @@ def test_a_common_rate_codes_every_clip_at_it(tmp_path, tiny_model_file, make_au
     assert "coded at" in written.with_suffix(".md").read_text()
 
 
-def test_matched_rates_code_each_clip_at_the_first_models_rate(tmp_path, tiny_codec, make_audio, monkeypatch):
+def test_matched_rates_code_each_clip_at_the_first_models_rate(tmp_path, tiny_codec, offline):
     from dataclasses import replace
 
     from snn_codec.model_io import save_model
 
-    def clip(work, seed, seconds, sample_rate):
-        return Clip(f"piano_{seed}", "piano", make_audio(seconds, sample_rate, seed=seed)[0], sample_rate, "test")
-
-    def no_opus(*args, **kwargs):
-        raise CodecError("opusenc is not installed here")
-
     first = save_model(tiny_codec, tmp_path / "first.safetensors")
     tiny_codec.config = replace(tiny_codec.config, name="tiny-twin")
     twin = save_model(tiny_codec, tmp_path / "twin.safetensors")
-    monkeypatch.setattr(encoders, "piano_clip", clip)
-    monkeypatch.setattr(encoders, "classical_speed_row", no_opus)
-    monkeypatch.setattr(encoders, "ENCODER_SECONDS", 0.5)
     argv = ["--model", str(first), "--model", str(twin), "--clips", "2", "--seconds", "2", "--visqol-seconds", "0",
             "--match-rate", "--out", str(tmp_path)]
     assert encoders.main(argv) == 0
