@@ -173,8 +173,8 @@ def piano_clips(count: int, seconds: float, sample_rate: int) -> list[tuple[str,
     return [(clip.name, clip.samples) for clip in clips]
 
 
-COLUMNS = ["system", "method", "precision", "events_changed_pct", "kbps", "log_mel_db", "delta_db", "delta_ci", "delta_equal_bytes_db",
-           "delta_equal_bytes_ci", "integer_exact", "accumulator_bits", "weight_kib"]
+COLUMNS = ["system", "method", "precision", "events_changed_pct", "kbps", "log_mel_db", "delta_db", "delta_ci",
+           "delta_equal_bytes_db", "delta_equal_bytes_ci", "integer_exact", "accumulator_bits", "weight_kib"]
 
 
 def main(argv: list[str] | None = None) -> None:

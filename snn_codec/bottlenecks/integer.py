@@ -16,7 +16,6 @@ hardware toolchain; no pickle.
 from __future__ import annotations
 
 import json
-import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -147,9 +146,3 @@ def load_integer(path: str | os.PathLike) -> IntegerThreshold:
         raise CodecError(f"{path}: its weights, thresholds and scales do not fit together")
     return layer
 
-
-def current_bits_summary(layer: IntegerThreshold) -> dict[str, float]:
-    """The integer widths a chip needs for this layer (for reports)."""
-    return {"weight_bits": layer.weight_bits, "input_bits": layer.input_bits,
-            "accumulator_bits": layer.accumulator_bits,
-            "weight_memory_bytes": math.ceil(layer.weights.size * layer.weight_bits / 8)}
