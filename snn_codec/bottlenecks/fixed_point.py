@@ -176,13 +176,18 @@ def accumulate(quantized: QuantizedProjection, latent: Tensor) -> Tensor:
         return torch.einsum("nc,bct->bnt", quantized.weights.double(), x.double())
 
 
-def quantized_current(quantized: QuantizedProjection, latent: Tensor) -> Tensor:
-    """latent (B, C, T) -> input current (B, N, T), d (A - theta): its sign is exactly [A > theta], so this
-    float path gives the integers' spikes bit for bit."""
+def exact_current(quantized: QuantizedProjection, latent: Tensor) -> Tensor:
+    """latent (B, C, T) -> input current (B, N, T) in float64, d (A - theta): its sign is exactly
+    [A > theta], so spikes taken from it are the integers' spikes bit for bit."""
     accumulator = accumulate(quantized, latent)
     with torch.autocast(latent.device.type, enabled=False):
-        current = (accumulator - quantized.thresholds.double()[:, None]) * quantized.current_scales.double()[:, None]
-    return current.to(latent.dtype)
+        return (accumulator - quantized.thresholds.double()[:, None]) * quantized.current_scales.double()[:, None]
+
+
+def quantized_current(quantized: QuantizedProjection, latent: Tensor) -> Tensor:
+    """`exact_current` in latent's dtype (a current of a few ulps could round to 0: take spikes from
+    `exact_current`)."""
+    return exact_current(quantized, latent).to(latent.dtype)
 
 
 class QuantizedInput:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from torch import Tensor
 
 from snn_codec.bottlenecks.base import BottleneckOutput, SpikingBottleneck, State, spiking_output
-from snn_codec.bottlenecks.fixed_point import Precision, QuantizedInput, quantized_current
+from snn_codec.bottlenecks.fixed_point import Precision, QuantizedInput, exact_current, quantized_current
 from snn_codec.bottlenecks.surrogate import triangle_spike
 
 
@@ -42,5 +42,7 @@ class ThresholdBottleneck(QuantizedInput, SpikingBottleneck):
         return quantized_current(self.quantized(), latent)
 
     def forward(self, latent: Tensor, state: State | None = None) -> BottleneckOutput:
+        if self.quantization.is_quantized:  # spikes from the float64 current, whose sign is exact
+            return spiking_output(triangle_spike(exact_current(self.quantized(), latent)).to(latent.dtype), state={})
         current = self.input_current(latent)  # (B, N, T)
         return spiking_output(triangle_spike(current), state={})
