@@ -290,6 +290,14 @@ def export_nir_cmd(args: argparse.Namespace) -> None:
           f"({codec.units} units, dt {dt:g} s, target {args.target}) as NIR nodes {sorted(graph.nodes)}")
 
 
+def quantize_cmd(args: argparse.Namespace) -> None:
+    from snn_codec.quantization import quantize_model
+
+    quantization = quantize_model(args.model, args.output, args.weight_bits, args.input_bits, data=args.data,
+                                  crops=args.crops, force=args.force)
+    print(quantization.describe())
+
+
 def deploy_report_cmd(args: argparse.Namespace) -> None:
     from snn_codec.audio import atomic_output, load_audio
     from snn_codec.demo import EXAMPLE
@@ -439,6 +447,19 @@ def build_parser() -> argparse.ArgumentParser:
                         "for forward-Euler readers")
     p.add_argument("--force", action="store_true", help="overwrite an existing output")
     p.set_defaults(command=export_nir_cmd)
+
+    p = sub.add_parser("quantize", help="a trained model's spiking part at integer weights and fixed-point inputs, "
+                                        "without training (docs/quantization.md)")
+    p.add_argument("model", help="shipped model name or .safetensors path (a threshold or leaky model)")
+    p.add_argument("output", help="the quantised model's .safetensors file (its .yaml is written beside it)")
+    p.add_argument("--weight-bits", type=int, default=8)
+    p.add_argument("--input-bits", type=int, default=8, help="fixed-point latent width; 0 keeps the latent float")
+    p.add_argument("--data", default=None,
+                   help="data spec whose validation crops calibrate the input step, e.g. synth:data/piano-multi "
+                        "(default: the bundled example, a weaker calibration)")
+    p.add_argument("--crops", type=int, default=8, help="calibration crops")
+    p.add_argument("--force", action="store_true", help="overwrite an existing output")
+    p.set_defaults(command=quantize_cmd)
 
     p = sub.add_parser("deploy-report", help="does the model's spiking part fit neuromorphic chips? counts, "
                                              "events and SynOps on real audio, energy, pass/fail per chip")

@@ -297,3 +297,16 @@ def test_a_trained_model_is_found_by_its_name_for_decompression(tmp_path, wav, t
     beside.rename(tmp_path / "elsewhere.bin")
     code, _, err = run(capsys, "decompress", snnc, tmp_path / "3.wav")
     assert code == 1 and "written by model 'tiny-test'" in err and "pass the .safetensors file of that model" in err
+
+
+def test_quantize_writes_an_integer_model_that_compresses(tmp_path, wav, tiny_model_file, capsys):
+    out = tmp_path / "tiny-w8.safetensors"
+    code, stdout, err = run(capsys, "quantize", tiny_model_file, out, "--weight-bits", "8", "--input-bits", "8")
+    assert code == 0, err
+    assert str(out) in stdout and out.is_file()
+    assert run(capsys, "quantize", tiny_model_file, out)[0] == 1  # exists: --force needed
+    snnc = tmp_path / "q.snnc"
+    code, _, err = run(capsys, "compress", wav, snnc, "--model", out)
+    assert code == 0, err
+    code, _, err = run(capsys, "decompress", snnc, tmp_path / "q.wav", "--model", out)
+    assert code == 0, err
