@@ -29,7 +29,7 @@ from snn_codec.bitstream.stream import (
     chunk_frames_for,
     describe_payload,
 )
-from snn_codec.codec import PRECISIONS, Codec
+from snn_codec.codec import Codec, check_precision
 from snn_codec.errors import AudioError, CodecError, FormatError
 from snn_codec.eval.metrics import bitrate_kbps
 from snn_codec.model_io import DEFAULT_MODEL, find_model, load_model, shipped_models
@@ -308,8 +308,7 @@ def decompress_from(source: BinaryIO, model: Codec | str | None = None, progress
     others are skipped by their lengths). The part equals the same samples of a full decode, up to the
     resampler's rounding when the file's rate differs from the model's.
     """
-    if precision not in PRECISIONS:
-        raise CodecError(f"precision: unknown {precision!r}; choose from {list(PRECISIONS)}")
+    check_precision(precision)  # now: decoding starts lazily, after the output file is opened
     reader = ContainerReader(source, coder_by_id)
     header = reader.header
     name = getattr(source, "name", None)  # a file's folder is a place to look for its model

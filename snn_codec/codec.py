@@ -13,6 +13,7 @@ from torch import Tensor, nn
 
 from snn_codec.bottlenecks import BottleneckOutput, build_bottleneck
 from snn_codec.config import ModelConfig, validate_model_config
+from snn_codec.errors import CodecError
 from snn_codec.models.decoder import build_decoder
 from snn_codec.models.encoder import build_encoder
 
@@ -28,12 +29,18 @@ def native_bfloat16() -> bool:
         return False
 
 
+def check_precision(precision: str) -> str:
+    """`precision` if it is one of PRECISIONS; CodecError otherwise."""
+    if precision not in PRECISIONS:
+        raise CodecError(f"precision: unknown {precision!r}; choose from {list(PRECISIONS)}")
+    return precision
+
+
 def decoder_autocast(precision: str) -> torch.autocast:
     """The context the decoder runs in. "auto" takes bfloat16 where the CPU has it natively: its audio
     differs from float32's by about -40 dB, well below the codec's own error, and its log-mel distance by
     under 0.002 dB (docs/speed.md). Decoding needs no bit-exactness: the events are the file."""
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision: unknown {precision!r}; choose from {list(PRECISIONS)}")
+    check_precision(precision)
     bfloat16 = precision == "bfloat16" or precision == "auto" and native_bfloat16()
     return torch.autocast("cpu", dtype=torch.bfloat16, enabled=bfloat16)
 

@@ -71,13 +71,12 @@ class StftEncoder(nn.Module):
         self.blocks = nn.Sequential(*[ConvNeXtBlock(encoder.dim) for _ in range(encoder.layers)])
         self.norm = nn.LayerNorm(encoder.dim)
         self.out = nn.Linear(encoder.dim, config.latent_dim)
-        padding = (self.n_fft - self.hop) // 2  # samples of context each side of a hop
-        self.context_frames = math.ceil(padding / self.hop_length) + 3 * encoder.layers + 1
+        self.padding = (self.n_fft - self.hop) // 2  # samples before a hop in its window ("same" padding)
+        self.context_frames = math.ceil(self.padding / self.hop_length) + 3 * encoder.layers + 1
 
     def features(self, audio: Tensor) -> Tensor:
         """(B, 1, S) -> log power spectra (B, bins * stft_frames, S / hop_length)."""
-        left = (self.n_fft - self.hop) // 2
-        padded = F.pad(audio[:, 0], (left, self.n_fft - self.hop - left))
+        padded = F.pad(audio[:, 0], (self.padding, self.n_fft - self.hop - self.padding))
         spec = torch.stft(padded, self.n_fft, self.hop, window=self.window, center=False, return_complex=True)
         power = torch.log(spec.real.square() + spec.imag.square() + 1e-7)  # (B, bins, S / hop)
         batch, bins, frames = power.shape
