@@ -4,23 +4,19 @@ state carried. Runs in the main environment (Norse is installed there); no adapt
 from __future__ import annotations
 
 import sys
-from importlib.metadata import version
 
 import numpy as np
 
-from runner_io import node_types, run
+from runner_io import module_names, read_graph, run
 
 
 def simulate(args, latent: np.ndarray, report: dict) -> np.ndarray:
-    import nir
     import norse.torch
     import torch
 
-    report.update(simulator="norse", version=version("norse"), nir_version=version("nir"))
-    graph = nir.read(args.graph)
-    report["node_types"] = node_types(graph)
+    graph = read_graph(args, report, "norse")
     module = norse.torch.from_nir(graph, dt=args.dt)
-    report["modules"] = [type(m).__name__ for m in module.children()]
+    report["modules"] = module_names(module)
     return step_through(module, latent)
 
 

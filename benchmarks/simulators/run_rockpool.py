@@ -12,24 +12,20 @@ subtractive reset has no switch and stays.
 from __future__ import annotations
 
 import sys
-from importlib.metadata import version
 
 import numpy as np
 
-from runner_io import node_types, run
+from runner_io import module_names, read_graph, run
 
 
 def simulate(args, latent: np.ndarray, report: dict) -> np.ndarray:
-    import nir
     import torch
     from rockpool.nn.modules.torch import LIFTorch
     from rockpool.nn.modules.torch.nir import from_nir
 
-    report.update(simulator="rockpool", version=version("rockpool"), nir_version=version("nir"))
-    graph = nir.read(args.graph)
-    report["node_types"] = node_types(graph)
+    graph = read_graph(args, report, "rockpool")
     model = from_nir(graph)
-    report["modules"] = [type(m).__name__ for m in model.children()]
+    report["modules"] = module_names(model)
     lifs = [module for module in model.modules() if isinstance(module, LIFTorch)]
     if args.adapt and lifs:
         for layer in lifs:

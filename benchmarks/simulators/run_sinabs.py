@@ -18,7 +18,7 @@ from importlib.metadata import version
 
 import numpy as np
 
-from runner_io import node_types, run
+from runner_io import module_names, read_graph, run
 
 IMPORTED = ("Input", "Output", "Affine", "Linear", "LIF", "IF", "LI", "Conv1d", "Conv2d", "SumPool2d", "Flatten")
 
@@ -54,13 +54,11 @@ def simulate(args, latent: np.ndarray, report: dict) -> np.ndarray:
     from sinabs.layers import LIF
     from sinabs.nir import from_nir
 
-    report.update(simulator="sinabs", version=version("sinabs"), nir_version=version("nir"))
-    graph = read_compatible(args.graph, report)
-    report["node_types"] = node_types(graph)
+    graph = read_graph(args, report, "sinabs", read_compatible)
     report["dropped"] = [kind for kind in report["node_types"] if kind not in IMPORTED]
     model = from_nir(graph, batch_size=1)
     layers = [module for module in model.modules() if isinstance(module, LIF)]
-    report["modules"] = [type(m).__name__ for m in model.children()]
+    report["modules"] = module_names(model)
     if args.adapt and layers:
         for layer in layers:
             layer.spike_fn = SingleSpike

@@ -5,23 +5,19 @@ environment; no adapters."""
 from __future__ import annotations
 
 import sys
-from importlib.metadata import version
 
 import numpy as np
 
 from run_norse import step_through
-from runner_io import node_types, run
+from runner_io import module_names, read_graph, run
 
 
 def simulate(args, latent: np.ndarray, report: dict) -> np.ndarray:
-    import nir
     from snntorch.import_nir import import_from_nir
 
-    report.update(simulator="snntorch", version=version("snntorch"), nir_version=version("nir"))
-    graph = nir.read(args.graph)
-    report["node_types"] = node_types(graph)
+    graph = read_graph(args, report, "snntorch")
     module = import_from_nir(graph)
-    report["modules"] = [type(m).__name__ for m in module.children()]
+    report["modules"] = module_names(module)
     return step_through(module, latent)
 
 

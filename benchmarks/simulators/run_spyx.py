@@ -8,23 +8,19 @@ drops the first output. Spyx's PSU_LIF (from LI + Threshold) spikes on time and 
 from __future__ import annotations
 
 import sys
-from importlib.metadata import version
 
 import numpy as np
 
-from runner_io import node_types, run
+from runner_io import read_graph, run
 
 LATE_NEURONS = ("LIF", "CuBaLIF")
 
 
 def simulate(args, latent: np.ndarray, report: dict) -> np.ndarray:
     import jax.numpy as jnp
-    import nir
     import spyx.nir
 
-    report.update(simulator="spyx", version=version("spyx"), nir_version=version("nir"))
-    graph = nir.read(args.graph)
-    report["node_types"] = node_types(graph)
+    graph = read_graph(args, report, "spyx")
     model, _ = spyx.nir.from_nir(graph, jnp.zeros((1, 1, latent.shape[1]), jnp.float32), dt=args.dt)
     modules = [type(layer).__name__ for layer in model.layers]
     report["modules"] = modules

@@ -17,6 +17,7 @@ import argparse
 import json
 import traceback
 from collections.abc import Callable
+from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
@@ -59,3 +60,19 @@ def run(description: str, simulate: Callable[[argparse.Namespace, np.ndarray, di
 def node_types(graph) -> list[str]:
     """The NIR node types of a graph, input to output."""
     return [type(node).__name__ for node in graph.nodes.values()]
+
+
+def read_graph(args: argparse.Namespace, report: dict, simulator: str, read: Callable | None = None):
+    """Records the simulator's and nir's versions, reads the graph (`read(path, report)`, default
+    `nir.read`) and records its node types."""
+    import nir
+
+    report.update(simulator=simulator, version=version(simulator), nir_version=version("nir"))
+    graph = read(args.graph, report) if read else nir.read(args.graph)
+    report["node_types"] = node_types(graph)
+    return graph
+
+
+def module_names(model) -> list[str]:
+    """The class names of a torch model's direct children: what the importer built."""
+    return [type(m).__name__ for m in model.children()]
