@@ -20,7 +20,8 @@ from snn_codec.errors import ConfigError
 @dataclass(frozen=True)
 class EncoderConfig:
     """`conv`: strided 1-D conv net on the waveform (SEANet-like). `stft`: log-magnitude STFT frames,
-    then ConvNeXt blocks at the latent frame rate (the decoder's mirror; several times faster)."""
+    then ConvNeXt blocks at the latent frame rate (the decoder's mirror; several times faster).
+    `filterbank`: a fixed band-pass filterbank, spike-encoded, then LIF layers (snn_codec/models/neuromorphic.py)."""
 
     channels: tuple[int, ...] = (16, 32, 64, 128)  # conv: one downsampling stage per entry
     dilations: tuple[int, ...] = (1, 3)  # conv: residual units per stage
@@ -30,6 +31,14 @@ class EncoderConfig:
     layers: int = 4  # stft: ConvNeXt blocks
     stft_frames: int = 1  # stft: STFT frames per latent frame, stacked along channels (time detail)
     window_hops: int = 4  # stft: window length in STFT hops (frequency detail)
+    bands: int = 16  # filterbank: band-pass channels, log-spaced centres from low_hz to high_hz
+    low_hz: float = 50.0  # filterbank: lowest centre frequency
+    high_hz: float = 10000.0  # filterbank: highest centre frequency
+    step_ms: float = 1.0  # filterbank: time step of the spiking layers (must divide the frame)
+    hidden: tuple[int, ...] = (128,)  # filterbank: LIF neurons per spiking layer
+    recurrent: bool = True  # filterbank: each spiking layer also takes its own spikes of the last step
+    tau_mem_ms: float = 4.0  # filterbank: membrane time constant
+    tau_syn_ms: float = 2.0  # filterbank: synaptic time constant
 
 
 @dataclass(frozen=True)
@@ -256,8 +265,11 @@ def validate_model_config(model: ModelConfig) -> None:
         )
     if "kind" not in model.bottleneck:
         raise ConfigError("model.bottleneck: needs a `kind` (e.g. threshold)")
-    if model.encoder.kind not in ("conv", "stft"):
-        raise ConfigError(f"model.encoder.kind: unknown {model.encoder.kind!r}; choose from ['conv', 'stft']")
+    if model.encoder.kind not in ("conv", "stft", "filterbank"):
+        raise ConfigError(f"model.encoder.kind: unknown {model.encoder.kind!r}; "
+                          "choose from ['conv', 'filterbank', 'stft']")
+    if model.encoder.kind == "filterbank":
+        validate_filterbank(model)
     stft = model.encoder
     if stft.kind == "conv" and not (stft.patch >= 1 and model.hop_length % stft.patch == 0):
         raise ConfigError("model.encoder.patch must be >= 1 and divide the hop length (sample_rate / frame_rate)")
@@ -269,3 +281,22 @@ def validate_model_config(model: ModelConfig) -> None:
         raise ConfigError(f"model.decoder.kind: unknown {model.decoder.kind!r}; choose from ['conv', 'istft']")
     if model.decoder.kind == "istft" and model.hop_length % model.decoder.upsample:
         raise ConfigError("model.decoder.upsample must divide the hop length (sample_rate / frame_rate)")
+
+
+def validate_filterbank(model: ModelConfig) -> None:
+    """The neuromorphic encoder's settings, each refused with what to change."""
+    encoder, where = model.encoder, "model.encoder (filterbank)"
+    if encoder.bands < 2:
+        raise ConfigError(f"{where}: bands must be at least 2, got {encoder.bands}")
+    if not 0 < encoder.low_hz < encoder.high_hz < model.sample_rate / 2:
+        raise ConfigError(f"{where}: needs 0 < low_hz < high_hz < sample_rate / 2 ({model.sample_rate / 2:g} Hz), "
+                          f"got low_hz {encoder.low_hz:g} and high_hz {encoder.high_hz:g}")
+    step = model.sample_rate * encoder.step_ms / 1000
+    if not (encoder.step_ms > 0 and abs(step - round(step)) < 1e-9 and round(step) >= 1
+            and model.hop_length % round(step) == 0):
+        raise ConfigError(f"{where}: step_ms {encoder.step_ms:g} must be a whole number of samples that divides the "
+                          f"frame ({model.hop_length} samples at {model.sample_rate} Hz)")
+    if not encoder.hidden or min(encoder.hidden) < 1:
+        raise ConfigError(f"{where}: hidden needs at least one layer, each of at least 1 neuron; got {encoder.hidden}")
+    if not (encoder.tau_mem_ms > 0 and encoder.tau_syn_ms > 0):
+        raise ConfigError(f"{where}: tau_mem_ms and tau_syn_ms must be positive")

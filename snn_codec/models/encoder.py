@@ -14,6 +14,7 @@ from torch import Tensor, nn
 
 from snn_codec.config import ModelConfig
 from snn_codec.models.layers import ConvNeXtBlock, Downsample, ResidualUnit, split_hop
+from snn_codec.models.neuromorphic import FilterbankEncoder
 
 
 class Encoder(nn.Module):
@@ -89,4 +90,4 @@ class StftEncoder(nn.Module):
 
 
 def build_encoder(config: ModelConfig) -> nn.Module:
-    return {"conv": Encoder, "stft": StftEncoder}[config.encoder.kind](config)
+    return {"conv": Encoder, "stft": StftEncoder, "filterbank": FilterbankEncoder}[config.encoder.kind](config)

@@ -232,7 +232,8 @@ def _initialise_from(module: CodecModule, model: str) -> None:
     model differs only in having more bottleneck units. The new bottleneck may have parameters of its own
     (a LIF neuron's decay and threshold, say): they keep their initial values, so a neuron model can be
     fine-tuned from another one's encoder, projection and decoder. A bottleneck of another kind (VQ) takes
-    the encoder and decoder and leaves out the source's bottleneck tensors it has no use for.
+    the encoder and decoder and leaves out the source's bottleneck tensors it has no use for. An encoder of
+    another kind (`model.encoder.kind`) starts fresh, the bottleneck and decoder copied.
 
     A grown tensor gets the source in its leading slice. Along its first axis (outputs: the new units'
     projection and normalisation) the rest keeps its initial values; along the others (inputs: the
@@ -244,10 +245,14 @@ def _initialise_from(module: CodecModule, model: str) -> None:
     grows = _only_more_units(trained.config, module.codec.config)
     # another bottleneck kind (a VQ model from a spiking one) has its own tensors: only what it shares is copied
     source = {k: v for k, v in source.items() if k in target or not k.startswith("bottleneck.")}
+    fresh = ("bottleneck.",)
+    if trained.config.encoder.kind != module.codec.config.encoder.kind:  # another encoder kind starts fresh
+        source = {k: v for k, v in source.items() if not k.startswith("encoder.")}
+        fresh += ("encoder.",)
     foreign = [k for k in source if k not in target or not (
         source[k].shape == target[k].shape or grows and _fits_in(source[k].shape, target[k].shape))]
     new = [k for k in target if k not in source]
-    if foreign or any(not k.startswith("bottleneck.") for k in new):
+    if foreign or any(not k.startswith(fresh) for k in new):
         raise CodecError(f"train.init_from {model!r}: its architecture differs from this config's "
                          f"(not matching: {sorted(foreign)[:4]}; missing: {sorted(new)[:4]})")
     state = dict(target)
@@ -303,11 +308,12 @@ def with_overrides(config: Config, *, steps: int | None = None, data: str | None
     return replace(config, model=model, train=train)
 
 
-def export_checkpoint(run_dir: str | os.PathLike, out: str | os.PathLike | None = None, half: bool = False,
+def export_checkpoint(run_dir: str | os.PathLike, out: str | os.PathLike | None = None, half: str | None = None,
                       force: bool = False) -> Path:
     """Writes the model of a run's last checkpoint as safetensors (e.g. while the run is still training).
 
-    The model keeps the run's name. An existing output is overwritten only with `force`.
+    The model keeps the run's name. `half`: which weights to store as float16 (see `save_model`). An
+    existing output is overwritten only with `force`.
     """
     run_dir = Path(run_dir)
     last = run_dir / "checkpoints" / "last.ckpt"
