@@ -9,14 +9,19 @@ Counts: the projection has C x N synapses (fan-in C per neuron), recurrent bottl
 fan-out is the decoder input convolution's connections from its unit (output channels x taps, `cost.fan_out`).
 Memory: weights (synapses plus one bias per neuron) at `weight_bits`, and each neuron's state variables at
 `state_bits` (at least one: a neuron accumulates its input in a membrane even when it keeps nothing between
-frames). Activity is measured on real audio: events/s, and SynOps/s into the decoder's input layer
+frames).
+
+A neuromorphic encoder (`model.encoder.kind: filterbank`) puts the whole encode path on the chip: its
+spike-encoded filterbank bands are the chip's input channels, its LIF layers are hidden neurons (two state
+variables each: synaptic current and membrane), and its readout folds into the bottleneck's projection, whose
+neurons then take the last layer's spikes. Their synaptic operations are counted from the spikes on the audio. Activity is measured on real audio: events/s, and SynOps/s into the decoder's input layer
 (`cost.synaptic_operations`). Energy = operations/s x energy per operation (`hardware.ENERGY`), in uJ/s (uW).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import torch
 from torch import nn
@@ -25,8 +30,9 @@ from snn_codec.audio import Audio, resample, to_mono
 from snn_codec.bottlenecks.base import SpikingBottleneck
 from snn_codec.errors import CodecError
 from snn_codec.eval.cost import fan_out, synaptic_operations
-from snn_codec.eval.deploy_markdown import SCOPE, format_number, render_markdown
+from snn_codec.eval.deploy_markdown import format_number, render_markdown, scope
 from snn_codec.eval.hardware import ENERGY, SOURCES, Target
+from snn_codec.models.neuromorphic import FilterbankEncoder, SpikingLayers
 
 @dataclass(frozen=True)
 class SpikingPart:
@@ -42,27 +48,40 @@ class SpikingPart:
     state_variables: int  # per neuron
     weight_bits: int
     state_bits: int
+    encoder: SpikingLayers | None = None  # a neuromorphic encoder's spiking layers, on the chip too
+
+    ENCODER_STATE_VARIABLES = 2  # a LIF layer's neuron: synaptic current and membrane
 
     @property
     def synapses(self) -> int:
-        return self.input_synapses + self.recurrent_synapses
+        return self.input_synapses + self.recurrent_synapses + (self.encoder.synapses if self.encoder else 0)
+
+    @property
+    def all_neurons(self) -> int:
+        """The bottleneck's neurons and a neuromorphic encoder's."""
+        return self.neurons + (self.encoder.neurons if self.encoder else 0)
 
     @property
     def weight_memory_bytes(self) -> float:
-        return (self.synapses + self.neurons) * self.weight_bits / 8
+        return (self.synapses + self.all_neurons) * self.weight_bits / 8
 
     @property
     def state_memory_bytes(self) -> float:
-        return self.neurons * self.state_variables * self.state_bits / 8
+        encoder = self.encoder.neurons * self.ENCODER_STATE_VARIABLES if self.encoder else 0
+        return (self.neurons * self.state_variables + encoder) * self.state_bits / 8
 
     def requirement(self, quantity: str) -> int:
         """The model's value of a limited quantity (see `hardware`'s docstring)."""
+        encoder = self.encoder
         values = {
-            "input_channels": self.input_channels, "neurons": self.neurons, "output_channels": self.neurons,
-            "synapses": self.synapses, "fan_in": self.fan_in, "fan_out": self.fan_out,
-            "input_projection": self.neurons, "output_projection": self.neurons,
-            "feature_channels": max(self.input_channels, self.neurons), "destination_layers": 1,
-            "weight_bits": self.weight_bits, "state_bits": self.state_bits,
+            "input_channels": encoder.input_channels if encoder else self.input_channels,
+            "neurons": self.all_neurons, "output_channels": self.neurons,
+            "synapses": self.synapses, "fan_in": max(self.fan_in, *(encoder.fan_ins() if encoder else [0])),
+            "fan_out": self.fan_out,
+            "input_projection": encoder.widths[0] if encoder else self.neurons,
+            "output_projection": encoder.widths[-1] if encoder else self.neurons,
+            "feature_channels": max(self.input_channels, self.neurons, *(encoder.widths if encoder else [0])),
+            "destination_layers": 1, "weight_bits": self.weight_bits, "state_bits": self.state_bits,
         }
         return values[quantity]
 
@@ -78,6 +97,9 @@ class Activity:
     synops_per_s: float  # event-driven accumulates into the decoder's input layer
     dense_macs_per_s: float  # that layer computed densely
     projection_macs_per_s: float  # the bottleneck's own input projection: its latent input is dense
+    encoder_input_events_per_s: float = 0.0  # a neuromorphic encoder's front-end spikes
+    encoder_hidden_events_per_s: float = 0.0  # its LIF layers' spikes
+    encoder_synops_per_s: float = 0.0  # their synaptic operations, into the bottleneck's neurons included
 
 
 @dataclass(frozen=True)
@@ -156,17 +178,19 @@ def spiking_part(codec, weight_bits: int | None = None, state_bits: int | None =
             raise CodecError(f"{option} must be between 1 and 64, got {bits}")
     projection = bottleneck.project
     channels, units = projection.in_channels, projection.out_channels
+    encoder = codec.encoder.spiking_layers if isinstance(codec.encoder, FilterbankEncoder) else None
     recurrent = sum(m.weight.numel() for m in bottleneck.modules()
                     if isinstance(m, (nn.Linear, nn.Conv1d)) and m is not projection)
     with torch.no_grad():
         state = bottleneck.eval()(torch.zeros(1, channels, 1)).state
     state_variables = max(1, sum(v[0].numel() for v in state.values()) // units)
     stored_weight_bits, stored_state_bits = stored_precision(bottleneck)
+    inputs = encoder.widths[-1] if encoder else channels  # the encoder's readout folds into the projection
     return SpikingPart(
-        kind=codec.config.bottleneck["kind"], input_channels=channels, neurons=units,
-        input_synapses=channels * units, recurrent_synapses=recurrent,
-        fan_in=channels + (recurrent // units), fan_out=fan_out(codec.decoder), state_variables=state_variables,
-        weight_bits=weight_bits or stored_weight_bits, state_bits=state_bits or stored_state_bits,
+        kind=codec.config.bottleneck["kind"], input_channels=inputs, neurons=units,
+        input_synapses=inputs * units, recurrent_synapses=recurrent,
+        fan_in=inputs + (recurrent // units), fan_out=fan_out(codec.decoder), state_variables=state_variables,
+        weight_bits=weight_bits or stored_weight_bits, state_bits=state_bits or stored_state_bits, encoder=encoder,
     )
 
 
@@ -194,12 +218,30 @@ def measure_activity(codec, audio: Audio, name: str) -> Activity:
     z = codec.bottleneck.decode(events[None])  # (1, N, T)
     ops = synaptic_operations(codec.decoder, z, frame_rate)
     count = int(events.sum())
-    return Activity(
+    activity = Activity(
         audio=name, duration_s=audio.samples.shape[-1] / audio.sample_rate, events_per_s=count / seconds,
         firing_rate=count / max(events.numel(), 1), synops_per_s=ops.effective_acs_per_s,
         dense_macs_per_s=ops.dense_per_s,
         projection_macs_per_s=codec.bottleneck.project.in_channels * codec.units * frame_rate,
     )
+    if isinstance(codec.encoder, FilterbankEncoder):
+        activity = replace(activity, projection_macs_per_s=0.0, **encoder_activity(codec, samples, seconds))
+    return activity
+
+
+def encoder_activity(codec, samples, seconds: float) -> dict[str, float]:
+    """Spikes/s and SynOps/s of a neuromorphic encoder on mono `samples` at the model's rate (one pass)."""
+    encoder = codec.encoder
+    frames = codec.num_frames(samples.shape[-1])
+    padded = torch.zeros(frames * codec.hop_length)
+    padded[: samples.shape[-1]] = torch.from_numpy(samples)
+    with torch.inference_mode():
+        spikes = encoder.eval().spikes(padded.view(1, 1, -1))
+    return {
+        "encoder_input_events_per_s": float(spikes.inputs.sum()) / seconds,
+        "encoder_hidden_events_per_s": sum(float(h.sum()) for h in spikes.hidden) / seconds,
+        "encoder_synops_per_s": encoder.spiking_layers.synaptic_operations(spikes, codec.units) / seconds,
+    }
 
 
 def check_target(part: SpikingPart, target: Target) -> TargetFit:
@@ -215,6 +257,8 @@ def energy_lines(part: SpikingPart, activity: Activity, targets: list[Target]) -
     lines = [
         EnergyLine("decoder input layer, event-driven (SynOps)", activity.synops_per_s, ac),
         EnergyLine("decoder input layer, dense (MACs)", activity.dense_macs_per_s, mac),
+        EnergyLine("encoder spiking layers and bottleneck neurons, event-driven (SynOps)",
+                   activity.encoder_synops_per_s, ac) if part.encoder else
         EnergyLine("bottleneck input projection, dense latent in (MACs)", activity.projection_macs_per_s, mac),
     ]
     for figure in dict.fromkeys(t.synop_energy for t in targets):
@@ -240,7 +284,7 @@ class DeployReport:
     def to_json(self) -> str:
         data = {
             "model": self.model,
-            "scope": SCOPE,
+            "scope": scope(self.part),
             "spiking_part": {**asdict(self.part), "synapses": self.part.synapses,
                              "weight_memory_bytes": self.part.weight_memory_bytes,
                              "state_memory_bytes": self.part.state_memory_bytes},

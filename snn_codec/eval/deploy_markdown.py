@@ -12,6 +12,16 @@ if TYPE_CHECKING:
 SCOPE = ("Assessed: the spiking bottleneck (affine input projection + neurons, the part `snn-codec export-nir` "
          "exports). The encoder and decoder are float convolutional networks that these chips cannot run; they "
          "stay on a host processor, so the chip would take the latent channels in and give the spike trains out.")
+NEUROMORPHIC_SCOPE = (
+    "Assessed: the whole encode path. The filterbank front end (band-pass filters, rectification, one spike "
+    "encoder per band) is what the chip's analog front end does; its spike trains are the chip's input channels. "
+    "The encoder's LIF layers are hidden neurons, and its readout folds into the bottleneck's projection, so "
+    "the bottleneck's neurons take the last layer's spikes and give the events out. The decoder stays on a host.")
+
+
+def scope(part) -> str:
+    """What the report assesses: the bottleneck alone, or a neuromorphic encoder's whole encode path."""
+    return NEUROMORPHIC_SCOPE if part.encoder else SCOPE
 
 
 def _table(header: tuple[str, ...], rows: list[tuple]) -> list[str]:
@@ -27,13 +37,33 @@ def format_number(value: float | None) -> str:
     return f"{value:,.0f}" if abs(value) >= 1000 or float(value).is_integer() else f"{value:.3g}"
 
 
+def _encoder_rows(encoder) -> list[tuple]:
+    return [
+        ("filterbank bands in (spike trains)", encoder.input_channels),
+        ("LIF layers (neurons each)", ", ".join(str(w) for w in encoder.widths)
+         + (" (recurrent)" if encoder.recurrent else "")),
+        ("encoder synapses (input + recurrent)", f"{encoder.synapses:,}"),
+    ]
+
+
+def _encoder_activity_rows(activity) -> list[tuple]:
+    return [
+        ("front-end spikes (filterbank spike encoders)", f"{activity.encoder_input_events_per_s:,.0f}"),
+        ("hidden LIF spikes", f"{activity.encoder_hidden_events_per_s:,.0f}"),
+        ("SynOps of the encoder's spikes (into LIF layers and bottleneck neurons)",
+         f"{activity.encoder_synops_per_s / 1e6:.2f} M"),
+    ]
+
+
 def render_markdown(report: DeployReport) -> str:
     """The report as a Markdown document; sources are numbered [n] in order of first citation."""
     number = {key: i + 1 for i, key in enumerate(report.sources())}
     part, activity = report.part, report.activity
-    lines = [f"# Hardware fit: {report.model} ({part.kind} bottleneck)", "", SCOPE, "", "## Spiking part", ""]
+    lines = [f"# Hardware fit: {report.model} ({part.kind} bottleneck)", "", scope(part), "", "## Spiking part", ""]
+    encoder = part.encoder
     lines += _table(("quantity", "value"), [
-        ("latent channels in (C)", part.input_channels),
+        *(_encoder_rows(encoder) if encoder else []),
+        ("bottleneck inputs (last LIF layer)" if encoder else "latent channels in (C)", part.input_channels),
         ("neurons (N)", part.neurons),
         ("input projection synapses (C x N)", f"{part.input_synapses:,}"),
         ("recurrent synapses", f"{part.recurrent_synapses:,}"),
@@ -49,8 +79,9 @@ def render_markdown(report: DeployReport) -> str:
         ("events", f"{activity.events_per_s:,.0f} (firing rate {activity.firing_rate:.1%})"),
         ("SynOps into the decoder's input layer (event-driven)", f"{activity.synops_per_s / 1e6:.2f} M"),
         ("MACs of that layer computed densely", f"{activity.dense_macs_per_s / 1e6:.2f} M"),
-        ("MACs of the bottleneck's input projection (its latent input is dense)",
-         f"{activity.projection_macs_per_s / 1e6:.2f} M"),
+        *(_encoder_activity_rows(activity) if encoder else [
+            ("MACs of the bottleneck's input projection (its latent input is dense)",
+             f"{activity.projection_macs_per_s / 1e6:.2f} M")]),
     ])
     lines += ["", "## Energy estimate", "",
               "Operations per second times a published energy per operation: an order of magnitude, not a "

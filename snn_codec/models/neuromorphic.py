@@ -172,6 +172,38 @@ class EncoderSpikes:
     hidden: tuple[Tensor, ...]  # one per LIF layer
 
 
+@dataclass(frozen=True)
+class SpikingLayers:
+    """The encoder's spiking network as a chip sees it: spike-encoded bands in, LIF layers, and the readout
+    folded into the bottleneck's projection (so the bottleneck's neurons take the last layer's spikes)."""
+
+    input_channels: int  # filterbank bands: the chip's input spike trains
+    widths: tuple[int, ...]  # LIF neurons per layer
+    recurrent: bool
+
+    @property
+    def neurons(self) -> int:
+        return sum(self.widths)
+
+    def fan_ins(self) -> list[int]:
+        """Synapses into one neuron of each layer."""
+        sources = (self.input_channels, *self.widths)
+        return [inputs + (width if self.recurrent else 0) for inputs, width in zip(sources, self.widths)]
+
+    @property
+    def synapses(self) -> int:
+        return sum(fan_in * width for fan_in, width in zip(self.fan_ins(), self.widths))
+
+    def synaptic_operations(self, spikes: EncoderSpikes, output_neurons: int) -> float:
+        """Synaptic operations of `spikes`: each input spike reaches the first layer, each hidden spike its own
+        layer (recurrent) and the next one, the last layer's the `output_neurons` (the bottleneck)."""
+        targets = (*self.widths[1:], output_neurons)
+        total = float(spikes.inputs.sum()) * self.widths[0]
+        for layer, width, target in zip(spikes.hidden, self.widths, targets):
+            total += float(layer.sum()) * (target + (width if self.recurrent else 0))
+        return total
+
+
 class FilterbankEncoder(nn.Module):
     """Filterbank front end + LIF layers + pooled synaptic readout: (B, 1, S) -> (B, latent_dim, S / hop).
 
@@ -193,6 +225,7 @@ class FilterbankEncoder(nn.Module):
                                     for a, b in zip(widths, widths[1:]))
         self.readout = nn.Linear(widths[-1], config.latent_dim)
         self.context_frames = math.ceil((self.filterbank.length - 1) / self.hop_length) + 1
+        self.spiking_layers = SpikingLayers(encoder.bands, tuple(encoder.hidden), encoder.recurrent)
 
     def input_spikes(self, audio: Tensor) -> Tensor:
         """(B, 1, S) -> the front end's spikes (B * T, K, bands), frames in order: fixed, no gradient."""
