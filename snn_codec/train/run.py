@@ -225,6 +225,9 @@ def _trim(module: CodecModule, trainer: pl.Trainer, validation_loaders: list[Dat
     return {"trim/offset": trim.offset, "trim/kbps_before": trim.kbps_before, "trim/kbps_after": trim.kbps_after}
 
 
+RUNNING_STATS = ("running_mean", "running_var", "num_batches_tracked")  # BatchNorm's statistics of its input
+
+
 def _initialise_from(module: CodecModule, model: str) -> None:
     """Copies the weights of a trained model into a fresh run.
 
@@ -233,7 +236,8 @@ def _initialise_from(module: CodecModule, model: str) -> None:
     (a LIF neuron's decay and threshold, say): they keep their initial values, so a neuron model can be
     fine-tuned from another one's encoder, projection and decoder. A bottleneck of another kind (VQ) takes
     the encoder and decoder and leaves out the source's bottleneck tensors it has no use for. An encoder of
-    another kind (`model.encoder.kind`) starts fresh, the bottleneck and decoder copied.
+    another kind (`model.encoder.kind`) starts fresh, the bottleneck and decoder copied but for the
+    bottleneck's running statistics of the old encoder's latents.
 
     A grown tensor gets the source in its leading slice. Along its first axis (outputs: the new units'
     projection and normalisation) the rest keeps its initial values; along the others (inputs: the
@@ -246,8 +250,9 @@ def _initialise_from(module: CodecModule, model: str) -> None:
     # another bottleneck kind (a VQ model from a spiking one) has its own tensors: only what it shares is copied
     source = {k: v for k, v in source.items() if k in target or not k.startswith("bottleneck.")}
     fresh = ("bottleneck.",)
-    if trained.config.encoder.kind != module.codec.config.encoder.kind:  # another encoder kind starts fresh
-        source = {k: v for k, v in source.items() if not k.startswith("encoder.")}
+    if trained.config.encoder.kind != module.codec.config.encoder.kind:  # another encoder kind starts fresh,
+        # and so do the running statistics of the latents it makes (the bottleneck's BatchNorm)
+        source = {k: v for k, v in source.items() if not k.startswith("encoder.") and not k.endswith(RUNNING_STATS)}
         fresh += ("encoder.",)
     foreign = [k for k in source if k not in target or not (
         source[k].shape == target[k].shape or grows and _fits_in(source[k].shape, target[k].shape))]
