@@ -125,21 +125,22 @@ def _windows_bar(items: Iterator, windows: int, label: str, progress: bool) -> I
 
 
 def compress_to(source: AudioSource, out: BinaryIO, codec: Codec, coder: str = "auto", progress: bool = False,
-                target_kbps: float | None = None) -> int:
+                target_kbps: float | None = None, precision: str = "auto") -> int:
     """Encodes `source` into `out` as a .snnc v2 stream, chunk by chunk. Returns the bytes written.
 
     With `target_kbps`, the events come from a copy of the model whose firing thresholds are moved so
     that the file comes out at that bitrate (see `encoder_for_rate`); the file names the model itself, and
-    decodes with it.
+    decodes with it. `precision` is the encoder network's (see `Codec.encoder_precision`).
     """
+    check_precision(precision)
     info, rate = source.info, codec.config.sample_rate
     model_samples = resampled_length(info.num_samples, info.sample_rate, rate)
     writer = _writer(out, codec, coder, info.sample_rate, info.num_samples, info.channels)
     encoder, latents = (codec, None) if target_kbps is None else encoder_for_rate(source, codec, target_kbps, coder,
-                                                                                 progress)
+                                                                                 progress, precision)
     if latents is None:  # no target, or audio longer than the part measured for it: encode it all
         mono = resample_stream(mono_blocks(source.blocks()), info.sample_rate, rate, model_samples)
-        events = encoder.encode_stream(mono, model_samples)
+        events = encoder.encode_stream(mono, model_samples, precision)
     else:
         events = encoder.events_from_latents(latents)
     for block in _windows_bar(events, _window_count(codec, model_samples), "encode", progress):
@@ -177,7 +178,7 @@ def _writer(out: BinaryIO, codec: Codec, coder: str, sample_rate: int, num_sampl
 
 
 def encoder_for_rate(source: AudioSource, codec: Codec, target_kbps: float, coder: str = "auto",
-                     progress: bool = False) -> tuple[Codec, list[Tensor] | None]:
+                     progress: bool = False, precision: str = "auto") -> tuple[Codec, list[Tensor] | None]:
     """A copy of `codec` whose firing thresholds are moved (one offset for all units, see
     `snn_codec.rate.bisect_offset`) so that `source` compresses to `target_kbps` within 1 %, and the
     encoder's latent windows of the whole audio when they were all measured (None for longer audio).
@@ -200,8 +201,8 @@ def encoder_for_rate(source: AudioSource, codec: Codec, target_kbps: float, code
     blocks = exact_length(mono_blocks(source.blocks()), samples)
     encoder = copy.deepcopy(codec).eval()
     latents = list(_windows_bar(encoder.latent_stream(resample_stream(blocks, info.sample_rate, rate, model_samples),
-                                                      model_samples), _window_count(codec, model_samples), "measure",
-                                progress))
+                                                      model_samples, precision),
+                                _window_count(codec, model_samples), "measure", progress))
     measured_s, total_s = samples / info.sample_rate, info.duration_s
 
     def kbps() -> float:
@@ -228,6 +229,7 @@ def compress(
     coder: str = "auto",
     progress: bool = False,
     target_kbps: float | None = None,
+    precision: str = "auto",
 ) -> bytes:
     """Compresses audio to the bytes of a .snnc file.
 
@@ -240,25 +242,29 @@ def compress(
         progress: show a progress bar on long inputs.
         target_kbps: the bitrate of the file, set by moving the spiking model's firing thresholds for this
             audio (see `encoder_for_rate`); None keeps the model's own rate.
+        precision: the encoder network's, "auto" (bfloat16 where the CPU has it natively, for models whose
+            config allows it; else float32), "float32" or "bfloat16". The bottleneck that makes the events
+            always runs in float32.
 
     Returns:
         The .snnc file. Stereo input is downmixed to mono; decoding upmixes it back to as many channels.
     """
     source = _source(audio, sample_rate)
     out = io.BytesIO()
-    compress_to(source, out, _model(model), coder, progress, target_kbps)
+    compress_to(source, out, _model(model), coder, progress, target_kbps, precision)
     return out.getvalue()
 
 
 def compress_file(input_path, output_path, model: Codec | str | None = None, coder: str = "auto",
-                  progress: bool = False, target_kbps: float | None = None, overwrite: bool = True) -> None:
+                  progress: bool = False, target_kbps: float | None = None, overwrite: bool = True,
+                  precision: str = "auto") -> None:
     """Compresses an audio file into a .snnc file, streaming; the output appears only when complete.
 
     With `overwrite=False`, an output that exists when the file is complete is kept and CodecError raised.
     """
     source, codec = AudioSource(input_path), _model(model)
     with atomic_output(output_path, overwrite) as tmp, open(tmp, "wb") as out:
-        compress_to(source, out, codec, coder, progress, target_kbps)
+        compress_to(source, out, codec, coder, progress, target_kbps, precision)
 
 
 def _model_for(header: Header, model: Codec | str | None, folders: tuple[Path, ...] = ()) -> Codec:
@@ -301,7 +307,7 @@ def decompress_from(source: BinaryIO, model: Codec | str | None = None, progress
                     precision: str = "auto") -> tuple[Header, Iterator[np.ndarray]]:
     """Opens a .snnc stream. Returns its header and the decoded (channels, n) blocks, lazily.
 
-    `precision` is the decoder's (see `snn_codec.codec.decoder_autocast`): "auto" takes bfloat16 where
+    `precision` is the decoder's (see `snn_codec.codec.precision_autocast`): "auto" takes bfloat16 where
     the CPU has it natively, "float32" the reference.
 
     `start_s` and `duration_s` select a part of the audio: only the chunks it needs are decoded (the

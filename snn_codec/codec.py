@@ -18,7 +18,7 @@ from snn_codec.models.decoder import build_decoder
 from snn_codec.models.encoder import build_encoder
 
 WINDOW_FRAMES = 1500  # inference window: 30 s at 50 Hz; fixed so the bitstream never depends on I/O sizes
-PRECISIONS = ("auto", "float32", "bfloat16")  # of the decoder's matrix products; the encoder's stay float32
+PRECISIONS = ("auto", "float32", "bfloat16")  # of the encoder's and decoder's matrix products
 
 
 def native_bfloat16() -> bool:
@@ -36,10 +36,15 @@ def check_precision(precision: str) -> str:
     return precision
 
 
-def decoder_autocast(precision: str) -> torch.autocast:
-    """The context the decoder runs in. "auto" takes bfloat16 where the CPU has it natively: its audio
-    differs from float32's by about -40 dB, well below the codec's own error, and its log-mel distance by
-    under 0.002 dB (docs/speed.md). Decoding needs no bit-exactness: the events are the file."""
+def precision_autocast(precision: str) -> torch.autocast:
+    """The context the encoder and decoder networks run in; the bottleneck always runs in float32.
+
+    "auto" takes bfloat16 where the CPU has it natively, else float32. Decoding: the audio differs from
+    float32's by about -40 dB, well below the codec's own error, and its log-mel distance by under 0.002 dB.
+    Encoding: the events change where a current is within rounding of the threshold, which depends on the
+    encoder, so the encoder's "auto" asks its model first (`Codec.encoder_precision`). The same input,
+    machine, precision and thread count always give the same bytes; any file decodes at any precision.
+    """
     check_precision(precision)
     bfloat16 = precision == "bfloat16" or precision == "auto" and native_bfloat16()
     return torch.autocast("cpu", dtype=torch.bfloat16, enabled=bfloat16)
@@ -126,20 +131,33 @@ class Codec(nn.Module):
     def num_frames(self, num_samples: int) -> int:
         return math.ceil(num_samples / self.hop_length)
 
+    def encoder_precision(self, precision: str) -> str:
+        """The encoder's precision for a requested one: "auto" is "float32" unless the model's config allows
+        bfloat16 (`model.encoder.auto_bfloat16`, set for encoders measured to keep their events), and then
+        bfloat16 where the CPU has it natively; "float32" and "bfloat16" are taken as they are."""
+        check_precision(precision)
+        if precision == "auto" and not self.config.encoder.auto_bfloat16:
+            return "float32"
+        return precision
+
     @torch.inference_mode()
-    def latent_stream(self, blocks: Iterable[np.ndarray], num_samples: int) -> Iterator[Tensor]:
-        """Mono float32 blocks at the model's rate, `num_samples` in all -> the encoder's latent
+    def latent_stream(self, blocks: Iterable[np.ndarray], num_samples: int,
+                      precision: str = "auto") -> Iterator[Tensor]:
+        """Mono float32 blocks at the model's rate, `num_samples` in all -> the encoder's float32 latent
         (1, latent_dim, frames) of each window, its context cut off.
 
-        Each window sees the same samples (context included) whatever the block sizes.
+        Each window sees the same samples (context included) whatever the block sizes. `precision`: of the
+        encoder's matrix products, one of PRECISIONS (see `encoder_precision`).
         """
+        autocast = precision_autocast(self.encoder_precision(precision))
         hop, total = self.hop_length, self.num_frames(num_samples)
         audio = _Buffer(blocks, num_samples, (), np.float32)
         for w in windows(total, self.encoder.context_frames, self.window_frames):
             segment = np.zeros((w.hi - w.lo) * hop, dtype=np.float32)
             available = audio.get(w.lo * hop, min(w.hi * hop, num_samples))
             segment[: available.shape[-1]] = available
-            latent = self.encoder(torch.from_numpy(segment).view(1, 1, -1))
+            with autocast:
+                latent = self.encoder(torch.from_numpy(segment).view(1, 1, -1)).float()
             yield latent[..., w.start - w.lo : w.stop - w.lo]
             audio.drop_before(max(0, w.stop - self.encoder.context_frames) * hop)
 
@@ -153,13 +171,14 @@ class Codec(nn.Module):
             state = out.state
             yield out.events[0].numpy()
 
-    def encode_stream(self, blocks: Iterable[np.ndarray], num_samples: int) -> Iterator[np.ndarray]:
+    def encode_stream(self, blocks: Iterable[np.ndarray], num_samples: int,
+                      precision: str = "auto") -> Iterator[np.ndarray]:
         """Mono float32 blocks at the model's rate, `num_samples` in all -> events (N, frames) per window
         (bool spikes, or int64 codebook indices of a VQ model).
 
         The events equal those of a single pass, whatever the block sizes (see `latent_stream`).
         """
-        return self.events_from_latents(self.latent_stream(blocks, num_samples))
+        return self.events_from_latents(self.latent_stream(blocks, num_samples, precision))
 
     @torch.inference_mode()
     def decode_stream(
@@ -171,9 +190,9 @@ class Codec(nn.Module):
         Args:
             chunks: (N, frames) event blocks, starting at frame `first_frame` of a stream of `num_frames`.
             window_range: which windows to decode (default all); the chunks must cover them and their context.
-            precision: of the decoder's matrix products, one of PRECISIONS (see `decoder_autocast`).
+            precision: of the decoder's matrix products, one of PRECISIONS (see `precision_autocast`).
         """
-        autocast = decoder_autocast(precision)
+        autocast = precision_autocast(precision)
         hop, context = self.hop_length, self.decoder.context_frames
         events = _Buffer(chunks, num_frames, (self.units,), self.bottleneck.event_dtype, offset=first_frame)
         selected = windows(num_frames, context, self.window_frames)
@@ -186,10 +205,10 @@ class Codec(nn.Module):
             yield audio[(w.start - w.lo) * hop : (w.stop - w.lo) * hop].numpy()
             events.drop_before(max(0, w.stop - context))
 
-    def encode(self, audio: Tensor) -> Tensor:
+    def encode(self, audio: Tensor, precision: str = "auto") -> Tensor:
         """Mono audio (S,) at the model's rate -> events (N, T), T = ceil(S / hop_length)."""
         samples = audio.detach().float().cpu().numpy()
-        parts = list(self.encode_stream([samples], samples.shape[-1]))
+        parts = list(self.encode_stream([samples], samples.shape[-1], precision))
         empty = np.zeros((self.units, 0), self.bottleneck.event_dtype)
         return torch.from_numpy(np.concatenate(parts, axis=-1) if parts else empty)
 

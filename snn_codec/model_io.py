@@ -37,22 +37,29 @@ def shipped_config(name: str) -> ModelConfig | None:
     return from_dict(ModelConfig, yaml.safe_load(path.read_text()), str(path))
 
 
-def save_model(codec: Codec, path: str | os.PathLike, half: bool = False) -> Path:
+HALF_PARTS = {None: (), "decoder": ("decoder.",), "networks": ("encoder.", "decoder.")}  # save_model's `half`
+
+
+def save_model(codec: Codec, path: str | os.PathLike, half: str | None = None) -> Path:
     """Writes `path` (.safetensors) and the config beside it (.yaml). Returns the weights path.
 
-    `half` stores the decoder's floating-point weights as float16 (the bulk of the file); they load back
-    as float32, so the model that runs (and its weight hash) is the rounded one. The encoder and the
-    bottleneck stay float32: the events depend on the sign of BatchNorm outputs, which rounding flips.
+    `half` stores floating-point weights as float16: "decoder" the decoder's (the bulk of the file, and
+    the events stay those of the float32 model), "networks" the encoder's as well (the events then come
+    from the rounded encoder: a few currents near the threshold change side; measure the saved model).
+    They load back as float32, so the model that runs (and its weight hash) is the rounded one. The
+    bottleneck always stays float32: the events depend on the sign of its BatchNorm outputs.
 
     The model is saved under its config's name, unless that is a shipped model's name and the weights are
     not that model's: then the name gets the first 8 hex digits of the weight hash (`piano-v3-1a2b3c4d`),
     so that files it writes never pass for the shipped model's.
     """
+    if half not in HALF_PARTS:
+        raise CodecError(f"half: unknown {half!r}; choose from {list(HALF_PARTS)}")
     path = Path(path).with_suffix(".safetensors")
     tensors = {}
     for name, tensor in codec.state_dict().items():
         tensor = tensor.detach().cpu().contiguous()
-        rounded = half and tensor.is_floating_point() and name.startswith("decoder.")
+        rounded = tensor.is_floating_point() and name.startswith(HALF_PARTS[half])
         tensors[name] = tensor.half() if rounded else tensor
     config = replace(codec.config, name=_own_name(codec, tensors))
     config_text = yaml.safe_dump(to_dict(config), sort_keys=False)

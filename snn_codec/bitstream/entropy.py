@@ -39,8 +39,8 @@ class ContextModel:
 
     Call `probabilities()` for the next frame, then `observe(bits)` with that frame's events; or, when
     the events are known beforehand (encoding), take every frame's contexts from `context_indices` and
-    call `predict` and `update` with them. Counts live in one flat array: the 0-count of context c of
-    unit n at n * NUM_CONTEXTS + c, its 1-count `num_units * NUM_CONTEXTS` further on.
+    call `predict` and `update` with them. Context c of unit n lives at n * NUM_CONTEXTS + c of two flat
+    arrays: the count of its 1s (`ones`) and of all its events (`totals`; the 0-count is the difference).
 
     Args:
         num_units: N.
@@ -48,9 +48,8 @@ class ContextModel:
 
     def __init__(self, num_units: int) -> None:
         self.num_units = num_units
-        self.ones_offset = num_units * NUM_CONTEXTS
-        self.counts = np.full(2 * self.ones_offset, INITIAL_COUNT, dtype=np.int64)
-        self.totals = np.full(self.ones_offset, 2 * INITIAL_COUNT, dtype=np.int64)
+        self.ones = np.full(num_units * NUM_CONTEXTS, INITIAL_COUNT, dtype=np.int64)
+        self.totals = np.full(num_units * NUM_CONTEXTS, 2 * INITIAL_COUNT, dtype=np.int64)
         self.base = np.arange(num_units, dtype=np.int64) * NUM_CONTEXTS
         # Bit 0: z[:, t-1], bit 1: z[:, t-2]; frames before the first are silent.
         self._history = np.zeros(num_units, dtype=np.int64)
@@ -63,20 +62,20 @@ class ContextModel:
         Both counts are >= 1 and their total <= COUNT_LIMIT + COUNT_STEP < 2**PRECISION_BITS, so
         0 < k < 2**PRECISION_BITS without clamping.
         """
-        return (self.counts[index + self.ones_offset] << PRECISION_BITS) // self.totals[index]
+        return (self.ones[index] << PRECISION_BITS) // self.totals[index]
 
     def update(self, index: np.ndarray, bits: np.ndarray) -> None:
         """Counts the frame's (N,) integer 0/1 `bits` in the contexts `index` (one per unit: the
         fancy-index updates never collide)."""
-        self.counts[index + self.ones_offset * bits] += COUNT_STEP
+        self.ones[index] += COUNT_STEP * bits
         totals = self.totals[index] + COUNT_STEP
         self.totals[index] = totals
         if totals.max() > COUNT_LIMIT:
             full = index[totals > COUNT_LIMIT]
-            ones = full + self.ones_offset
-            self.counts[full] = (self.counts[full] + 1) >> 1
-            self.counts[ones] = (self.counts[ones] + 1) >> 1
-            self.totals[full] = self.counts[full] + self.counts[ones]
+            ones = self.ones[full]
+            halved = (ones + 1) >> 1
+            self.ones[full] = halved
+            self.totals[full] = halved + ((self.totals[full] - ones + 1) >> 1)
 
     def probabilities(self) -> np.ndarray:
         """`predict` for the next frame, in the context that the observed frames give it."""

@@ -43,29 +43,29 @@ class IstftDecoder(nn.Module):
         x = self.norm(self.blocks(x).transpose(1, 2))  # (B, U, C)
         log_mag, phase = self.head(x).float().chunk(2, dim=-1)  # (B, U, F) each
         magnitude = log_mag.clamp(max=6.0).exp()
-        spec = torch.complex(magnitude * phase.cos(), magnitude * phase.sin()).transpose(1, 2)  # (B, F, U)
+        spec = torch.complex(magnitude * phase.cos(), magnitude * phase.sin())  # (B, U, F)
         return self.istft(spec).unsqueeze(1)
 
     def istft(self, spec: Tensor) -> Tensor:
-        """Inverse STFT with "same" padding: (B, F, U) complex -> (B, U * hop) real."""
-        frames = torch.fft.irfft(spec, n=self.n_fft, dim=1) * self.window[:, None]  # (B, n_fft, U)
-        num_frames = frames.shape[-1]
+        """Inverse STFT with "same" padding: (B, U, F) complex, frame-major -> (B, U * hop) real."""
+        frames = torch.fft.irfft(spec, n=self.n_fft, dim=-1) * self.window  # (B, U, n_fft)
+        num_frames = frames.shape[1]
         audio = overlap_add(frames, self.hop)
-        envelope = overlap_add(self.window.square()[None, :, None].expand(1, -1, num_frames), self.hop)[0]
+        envelope = overlap_add(self.window.square().expand(1, num_frames, -1), self.hop)[0]
         pad = (self.n_fft - self.hop) // 2
         return audio[:, pad : pad + num_frames * self.hop] / envelope[pad : pad + num_frames * self.hop]
 
 
 def overlap_add(frames: Tensor, hop: int) -> Tensor:
-    """(B, n_fft, U) frames, n_fft a multiple of `hop` -> (B, (U - 1) * hop + n_fft), each frame added in at
+    """(B, U, n_fft) frames, n_fft a multiple of `hop` -> (B, (U - 1) * hop + n_fft), each frame added in at
     `hop` times its index: one shifted sum per hop of the frame (cheaper than F.fold)."""
-    batch, n_fft, num_frames = frames.shape
+    batch, num_frames, n_fft = frames.shape
     overlap = n_fft // hop
-    segments = frames.view(batch, overlap, hop, num_frames)
-    out = frames.new_zeros(batch, hop, num_frames + overlap - 1)
+    segments = frames.view(batch, num_frames, overlap, hop)
+    out = frames.new_zeros(batch, num_frames + overlap - 1, hop)
     for j in range(overlap):
-        out[:, :, j : j + num_frames] += segments[:, j]
-    return out.transpose(1, 2).reshape(batch, -1)
+        out[:, j : j + num_frames] += segments[:, :, j]
+    return out.view(batch, -1)
 
 
 class ConvDecoder(nn.Module):

@@ -313,11 +313,12 @@ def with_overrides(config: Config, *, steps: int | None = None, data: str | None
     return replace(config, model=model, train=train)
 
 
-def export_checkpoint(run_dir: str | os.PathLike, out: str | os.PathLike | None = None, half: bool = False,
+def export_checkpoint(run_dir: str | os.PathLike, out: str | os.PathLike | None = None, half: str | None = None,
                       force: bool = False) -> Path:
     """Writes the model of a run's last checkpoint as safetensors (e.g. while the run is still training).
 
-    The model keeps the run's name. An existing output is overwritten only with `force`.
+    The model keeps the run's name. `half`: which weights to store as float16 (see `save_model`). An
+    existing output is overwritten only with `force`.
     """
     run_dir = Path(run_dir)
     last = run_dir / "checkpoints" / "last.ckpt"

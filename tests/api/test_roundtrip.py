@@ -170,7 +170,7 @@ def test_seeking_skips_chunks_without_reading_them(tiny_codec, make_audio):
 def test_half_precision_files_round_only_the_decoder(tiny_codec, tmp_path):
     from safetensors import safe_open
 
-    path = snn_codec.save_model(tiny_codec, tmp_path / "half.safetensors", half=True)
+    path = snn_codec.save_model(tiny_codec, tmp_path / "half.safetensors", half="decoder")
     with safe_open(str(path), framework="pt") as handle:
         dtypes = {name: handle.get_tensor(name).dtype for name in handle.keys()}
     assert {d for n, d in dtypes.items() if n.startswith("decoder.")} == {torch.float16}
@@ -178,6 +178,23 @@ def test_half_precision_files_round_only_the_decoder(tiny_codec, tmp_path):
     loaded = snn_codec.load_model(path)
     audio = torch.randn(8000)
     assert torch.equal(loaded.encode(audio), tiny_codec.encode(audio))  # events are untouched
+
+
+def test_half_precision_networks_keep_the_bottleneck_in_float32(tiny_codec, tmp_path):
+    from safetensors import safe_open
+
+    path = snn_codec.save_model(tiny_codec, tmp_path / "small.safetensors", half="networks")
+    with safe_open(str(path), framework="pt") as handle:
+        dtypes = {name: handle.get_tensor(name).dtype for name in handle.keys()}
+    for name, dtype in dtypes.items():
+        part = name.split(".")[0]
+        assert (dtype == torch.float16) == (part in ("encoder", "decoder") and dtype.is_floating_point), name
+    assert any(n.startswith("bottleneck.") and d == torch.float32 for n, d in dtypes.items())
+    loaded = snn_codec.load_model(path)
+    assert loaded.weight_hash() != tiny_codec.weight_hash()  # the rounded model is another model
+    assert loaded.encode(torch.randn(8000)).shape == tiny_codec.encode(torch.randn(8000)).shape
+    with pytest.raises(CodecError, match="half"):
+        snn_codec.save_model(tiny_codec, tmp_path / "bad.safetensors", half="bottleneck")
 
 
 def test_a_version_1_file_still_decompresses(tiny_codec, make_audio):
@@ -208,6 +225,31 @@ def test_decoder_precision_changes_the_audio_only_slightly(tiny_codec, make_audi
     assert np.array_equal(decoded["auto"], decoded["bfloat16" if native_bfloat16() else "float32"])
     with pytest.raises(CodecError, match="precision"):
         snn_codec.decompress(data, model=tiny_codec, precision="float8")
+
+
+def test_encoder_precision_is_deterministic_and_auto_asks_the_model(tiny_codec, make_audio):
+    """Each precision gives the same bytes every time; "auto" is float32 unless the model allows bfloat16,
+    and then bfloat16 exactly where the CPU has it natively; float32 gives the training model's events;
+    every file decodes with the same model."""
+    from dataclasses import replace
+
+    from snn_codec.codec import native_bfloat16
+
+    audio = make_audio(2.0, 8000)
+    files = {p: snn_codec.compress(audio, 8000, model=tiny_codec, precision=p) for p in ("auto", "float32", "bfloat16")}
+    for precision, data in files.items():
+        assert snn_codec.compress(audio, 8000, model=tiny_codec, precision=precision) == data
+        assert snn_codec.decompress(data, model=tiny_codec).samples.shape == audio.shape
+    assert files["float32"] != files["bfloat16"]  # else this test could not tell them apart
+    assert files["auto"] == files["float32"]
+    tiny_codec.config = replace(tiny_codec.config, encoder=replace(tiny_codec.config.encoder, auto_bfloat16=True))
+    auto = snn_codec.compress(audio, 8000, model=tiny_codec, precision="auto")
+    assert auto == files["bfloat16" if native_bfloat16() else "float32"]
+    _, events = snn_codec.api.read_events(files["float32"])
+    forward = tiny_codec(torch.from_numpy(audio[0]).float().view(1, 1, -1)).bottleneck.events[0].numpy()
+    assert np.array_equal(events, forward)
+    with pytest.raises(CodecError, match="precision"):
+        snn_codec.compress(audio, 8000, model=tiny_codec, precision="float8")
 
 
 def test_the_weight_hash_follows_every_change_of_the_weights(tiny_codec):

@@ -14,10 +14,11 @@ from snn_codec.errors import ConfigError
 
 def test_decompress_of_compress_equals_decoding_the_in_memory_indices(tiny_vq_codec, make_audio):
     audio = make_audio(2.0, 8000)
-    indices = tiny_vq_codec.encode(torch.from_numpy(audio[0]))
+    # float32: the random tiny encoder's latents barely vary, and bfloat16 would round most of that away
+    indices = tiny_vq_codec.encode(torch.from_numpy(audio[0]), precision="float32")
     assert indices.dtype == torch.int64 and indices.shape == (2, 100)
     assert len(indices.unique()) > 4  # the codebooks are used, so the test says something
-    data = snn_codec.compress(audio, 8000, model=tiny_vq_codec)
+    data = snn_codec.compress(audio, 8000, model=tiny_vq_codec, precision="float32")
     header, stored = read_events(data)
     assert header.num_units == 2 and np.array_equal(stored, indices.numpy())
     restored = snn_codec.decompress(data, model=tiny_vq_codec).samples[0]

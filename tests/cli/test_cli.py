@@ -232,6 +232,23 @@ def test_decompress_in_float32_gives_the_reference_audio(tmp_path, wav, tiny_mod
     assert exit_.value.code == 2 and "--precision: invalid choice" in capsys.readouterr().err
 
 
+def test_compress_in_float32_writes_the_reference_file(tmp_path, wav, tiny_model_file, capsys):
+    import snn_codec
+    from snn_codec.cli import PRECISION_CHOICES
+    from snn_codec.codec import PRECISIONS
+
+    assert PRECISION_CHOICES == PRECISIONS
+    snnc = tmp_path / "f32.snnc"
+    code, _, err = run(capsys, "compress", wav, snnc, "--precision", "float32", "--model", tiny_model_file)
+    assert code == 0, err
+    model = snn_codec.load_model(tiny_model_file)
+    assert snnc.read_bytes() == snn_codec.compress(str(wav), model=model, precision="float32")
+    with pytest.raises(SystemExit) as exit_:
+        main(["compress", str(wav), str(tmp_path / "x.snnc"), "--precision", "half"])
+    assert exit_.value.code == 2 and "--precision: invalid choice" in capsys.readouterr().err
+    assert not (tmp_path / "x.snnc").exists()
+
+
 def test_synth_piano_builds_a_corpus(tmp_path, capsys):
     import shutil
 
