@@ -26,6 +26,8 @@ PRECISION_BITS = 16  # probabilities are k / 2**16; constriction's 24-bit models
 INITIAL_COUNT = 1  # each count starts here and grows by COUNT_STEP: a Krichevsky-Trofimov-like prior
 COUNT_STEP = 2
 COUNT_LIMIT = 512  # when c0 + c1 exceeds this, both are halved: the model follows slow changes
+# A context's total grows by COUNT_STEP per use, so none passes COUNT_LIMIT before this frame.
+FIRST_HALVING = (COUNT_LIMIT - 2 * INITIAL_COUNT) // COUNT_STEP
 ACTIVITY_BUCKETS = 4  # buckets of the fraction of units that fired in the previous frame
 NUM_CONTEXTS = 4 * ACTIVITY_BUCKETS  # (z[t-1], z[t-2]) x activity bucket
 # Coded after the last frame with probability 1/2 per bit: a decoder that reads garbage or a
@@ -70,12 +72,43 @@ class ContextModel:
         self.ones[index] += COUNT_STEP * bits
         totals = self.totals[index] + COUNT_STEP
         self.totals[index] = totals
+        self._halve_full(index, totals)
+
+    def _halve_full(self, index: np.ndarray, totals: np.ndarray) -> None:
+        """Halves both counts of the contexts `index` whose new `totals` passed COUNT_LIMIT."""
         if totals.max() > COUNT_LIMIT:
             full = index[totals > COUNT_LIMIT]
             ones = self.ones[full]
             halved = (ones + 1) >> 1
             self.ones[full] = halved
             self.totals[full] = halved + ((self.totals[full] - ones + 1) >> 1)
+
+    def decode(self, decoder: constriction.stream.queue.RangeDecoder, num_frames: int) -> tuple[np.ndarray, np.ndarray]:
+        """Decodes `num_frames` frames from `decoder`, each under the model that the earlier ones left:
+        (T, N) int64 events and the (T, N) int64 k they were decoded with.
+
+        The same steps as `probabilities` and `observe` in one loop, with its state in local variables:
+        the loop runs once per frame of the file, so its overhead is most of the decoding time.
+        """
+        ones, totals, base, num_units = self.ones, self.totals, self.base, self.num_units
+        family, scale = _bernoulli(), 1.0 / (1 << PRECISION_BITS)
+        events = np.empty((num_frames, num_units), dtype=np.int64)
+        k = np.empty((num_frames, num_units), dtype=np.int64)
+        history, bucket = self._history, self._bucket
+        for t in range(num_frames):
+            index = base + (history + 4 * bucket)
+            counted_ones, total = ones[index], totals[index]
+            k[t] = (counted_ones << PRECISION_BITS) // total
+            bits = events[t] = decoder.decode(family, k[t] * scale).astype(np.int64)
+            ones[index] = counted_ones + COUNT_STEP * bits
+            total += COUNT_STEP
+            totals[index] = total
+            if t >= FIRST_HALVING:
+                self._halve_full(index, total)
+            history = ((history << 1) | bits) & 3
+            bucket = min(ACTIVITY_BUCKETS - 1, np.count_nonzero(bits) * ACTIVITY_BUCKETS // num_units)
+        self._history, self._bucket = history, bucket
+        return events, k
 
     def probabilities(self) -> np.ndarray:
         """`predict` for the next frame, in the context that the observed frames give it."""
@@ -213,20 +246,13 @@ class EntropyEventCoder(EventCoder):
                 f"{num_units} units x {num_frames} frames"
             )
         words = payload_words(payload, "entropy")
-        events = np.zeros((num_units, num_frames), dtype=np.bool_)
-        k = np.empty((num_frames, num_units), dtype=np.uint16)
-        model = ContextModel(num_units)
-        family = _bernoulli()
         try:
             decoder = constriction.stream.queue.RangeDecoder(words)
-            for t in range(num_frames):
-                k[t] = model.probabilities()
-                bits = np.asarray(decoder.decode(family, _as_float(k[t])))
-                events[:, t] = bits
-                model.observe(bits)
+            frames, k = ContextModel(num_units).decode(decoder, num_frames)
         except Exception as err:  # constriction reports invalid data with assorted exception types
             raise FormatError(f"corrupted: entropy payload cannot be decoded ({err})") from err
         check_end(decoder, "entropy")
+        events = frames.T.astype(np.bool_)
         # The range decoder reads ahead, so trailing words can slip past `maybe_exhausted`; coding
         # the decoded events again (one vectorised call) proves the payload is the canonical one.
         if _range_code(events, k) != payload:
