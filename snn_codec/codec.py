@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import math
 from collections.abc import Iterable, Iterator
@@ -36,18 +37,20 @@ def check_precision(precision: str) -> str:
     return precision
 
 
-def precision_autocast(precision: str) -> torch.autocast:
-    """The context the encoder and decoder networks run in; the bottleneck always runs in float32.
+def takes_bfloat16(precision: str) -> bool:
+    """Whether `precision` (one of PRECISIONS) runs in bfloat16: "auto" does where the CPU has it natively."""
+    check_precision(precision)
+    return precision == "bfloat16" or precision == "auto" and native_bfloat16()
 
-    "auto" takes bfloat16 where the CPU has it natively, else float32. Decoding: the audio differs from
-    float32's by about -40 dB, well below the codec's own error, and its log-mel distance by under 0.002 dB.
-    Encoding: the events change where a current is within rounding of the threshold, which depends on the
-    encoder, so the encoder's "auto" asks its model first (`Codec.encoder_precision`). The same input,
+
+def precision_autocast(precision: str) -> torch.autocast:
+    """The context the encoder network runs in; the bottleneck always runs in float32.
+
+    In bfloat16 the events change where a current is within rounding of the threshold, which depends on
+    the encoder, so the encoder's "auto" asks its model first (`Codec.encoder_precision`). The same input,
     machine, precision and thread count always give the same bytes; any file decodes at any precision.
     """
-    check_precision(precision)
-    bfloat16 = precision == "bfloat16" or precision == "auto" and native_bfloat16()
-    return torch.autocast("cpu", dtype=torch.bfloat16, enabled=bfloat16)
+    return torch.autocast("cpu", dtype=torch.bfloat16, enabled=takes_bfloat16(precision))
 
 
 @dataclass
@@ -102,6 +105,12 @@ class _Buffer:
         if self.parts and index > self.start:
             self.parts = [self.parts[0][..., index - self.start :]]
             self.start = index
+
+
+def _versions(tensors: Iterable[Tensor]) -> tuple:
+    """What changes with any change of these tensors: each one's storage (replaced) and version counter
+    (moved by every in-place change: optimiser steps, load_state_dict)."""
+    return tuple((tensor.data_ptr(), tensor._version) for tensor in tensors)
 
 
 class Codec(nn.Module):
@@ -190,9 +199,9 @@ class Codec(nn.Module):
         Args:
             chunks: (N, frames) event blocks, starting at frame `first_frame` of a stream of `num_frames`.
             window_range: which windows to decode (default all); the chunks must cover them and their context.
-            precision: of the decoder's matrix products, one of PRECISIONS (see `precision_autocast`).
+            precision: the decoder's, one of PRECISIONS (see `decoder_at`).
         """
-        autocast = precision_autocast(precision)
+        decoder = self.decoder_at(precision)
         hop, context = self.hop_length, self.decoder.context_frames
         events = _Buffer(chunks, num_frames, (self.units,), self.bottleneck.event_dtype, offset=first_frame)
         selected = windows(num_frames, context, self.window_frames)
@@ -200,8 +209,7 @@ class Codec(nn.Module):
             selected = [selected[i] for i in window_range]
         for w in selected:
             z = self.bottleneck.decode(torch.from_numpy(events.get(w.lo, w.hi))[None])
-            with autocast:
-                audio = self.decoder(z)[0, 0].float()
+            audio = decoder(z)[0, 0].float()
             yield audio[(w.start - w.lo) * hop : (w.stop - w.lo) * hop].numpy()
             events.drop_before(max(0, w.stop - context))
 
@@ -218,6 +226,23 @@ class Codec(nn.Module):
         parts = list(self.decode_stream([array], array.shape[-1], precision=precision))
         return torch.from_numpy(np.concatenate(parts) if parts else np.zeros(0, np.float32))
 
+    def decoder_at(self, precision: str) -> nn.Module:
+        """The decoder that runs at `precision`: the decoder itself in float32; in bfloat16 a copy whose
+        weights, and so its activations, are bfloat16 (the inverse STFT stays float32), kept until a weight
+        changes. Decoding needs no bit-exactness (the events are the file): its audio differs from float32's
+        by about -40 dB, well below the codec's own error, and its log-mel distance by about 0.002 dB.
+        """
+        if not takes_bfloat16(precision):
+            return self.decoder
+        key = _versions(self.decoder.parameters())
+        cached = getattr(self, "_bfloat16_decoder", None)  # a tuple: not registered as a submodule
+        if cached is None or cached[0] != key:
+            decoder = copy.deepcopy(self.decoder).eval()
+            for parameter in decoder.parameters():
+                parameter.data = parameter.data.to(torch.bfloat16)
+            self._bfloat16_decoder = cached = (key, decoder)
+        return cached[1]
+
     def weight_hash(self) -> bytes:
         """First 16 bytes of the sha256 of the weights (names, shapes and values, in name order).
 
@@ -225,7 +250,7 @@ class Codec(nn.Module):
         (optimiser steps, load_state_dict) and its storage with every replacement.
         """
         state = sorted(self.state_dict().items())
-        key = tuple((name, tensor.data_ptr(), tensor._version) for name, tensor in state)
+        key = tuple(name for name, _ in state), _versions(tensor for _, tensor in state)
         cached = getattr(self, "_weight_hash", None)
         if cached is not None and cached[0] == key:
             return cached[1]

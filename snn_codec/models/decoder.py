@@ -37,7 +37,8 @@ class IstftDecoder(nn.Module):
         self.context_frames = math.ceil(reach / self.upsample) + 1
 
     def forward(self, z: Tensor) -> Tensor:
-        x = self.inp(z)
+        """(B, N, T) events -> (B, 1, T * hop_length) float32; the network runs in its weights' dtype."""
+        x = self.inp(z.to(self.inp.weight.dtype))
         if self.upsample > 1:
             x = x.repeat_interleave(self.upsample, dim=-1)
         x = self.norm(self.blocks(x).transpose(1, 2))  # (B, U, C)
@@ -89,7 +90,8 @@ class ConvDecoder(nn.Module):
         self.context_frames = math.ceil(reach) + 2
 
     def forward(self, z: Tensor) -> Tensor:
-        return torch.tanh(self.net(z))
+        """(B, N, T) events -> (B, 1, T * hop_length) float32; the network runs in its weights' dtype."""
+        return torch.tanh(self.net(z.to(self.net[0].weight.dtype)).float())
 
 
 def build_decoder(config: ModelConfig, units: int) -> nn.Module:

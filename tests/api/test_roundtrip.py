@@ -227,6 +227,20 @@ def test_decoder_precision_changes_the_audio_only_slightly(tiny_codec, make_audi
         snn_codec.decompress(data, model=tiny_codec, precision="float8")
 
 
+def test_the_bfloat16_decoder_follows_the_weights_and_stays_out_of_the_model(tiny_codec):
+    events = torch.rand(tiny_codec.units, 40) < 0.3
+    before = tiny_codec.decode(events, precision="bfloat16")
+    state = set(tiny_codec.state_dict())
+    assert tiny_codec.decoder_at("bfloat16") is tiny_codec.decoder_at("bfloat16")  # kept, not rebuilt
+    assert set(tiny_codec.state_dict()) == state  # the copy is no part of the saved model or its hash
+    assert tiny_codec.decoder_at("float32") is tiny_codec.decoder
+    with torch.no_grad():
+        next(tiny_codec.decoder.parameters()).mul_(2.0)
+    after = tiny_codec.decode(events, precision="bfloat16")
+    assert not torch.equal(before, after)
+    assert torch.allclose(after, tiny_codec.decode(events, precision="float32"), atol=0.05)
+
+
 def test_encoder_precision_is_deterministic_and_auto_asks_the_model(tiny_codec, make_audio):
     """Each precision gives the same bytes every time; "auto" is float32 unless the model allows bfloat16,
     and then bfloat16 exactly where the CPU has it natively; float32 gives the training model's events;
