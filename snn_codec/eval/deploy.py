@@ -244,10 +244,14 @@ def encoder_activity(codec, samples, seconds: float) -> dict[str, float]:
     }
 
 
+NEUROMORPHIC_INPUT = ("the filterbank's spike trains, one per band and at most one spike per step, are the input "
+                      "channels: no latent to encode as events")
+
+
 def check_target(part: SpikingPart, target: Target) -> TargetFit:
     checks = tuple(Check(limit.label, part.requirement(limit.quantity), limit.value, limit.source, limit.note)
                    for limit in target.limits)
-    return TargetFit(target.name, target.title, checks, target.input_note)
+    return TargetFit(target.name, target.title, checks, NEUROMORPHIC_INPUT if part.encoder else target.input_note)
 
 
 def energy_lines(part: SpikingPart, activity: Activity, targets: list[Target]) -> list[EnergyLine]:

@@ -60,4 +60,5 @@ def test_piano_nm_against_xylo_audio():
         failures = {c.label: (c.required, c.allowed) for c in fit.failures}
         assert set(failures) == {"output neurons", "max. fan-out per neuron"}
         assert failures["output neurons"] == (64, allowed)
+        assert "filterbank's spike trains" in fit.input_note
     assert part.requirement("input_channels") == 16 and part.requirement("neurons") == 128 + 64
