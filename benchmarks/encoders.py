@@ -132,6 +132,10 @@ def main(argv: list[str] | None = None) -> int:
     models = {}
     for spec in args.model or ["piano-v3"]:
         codec = load_model(spec)
+        if codec.config.name in models:  # rows are named by model: two of one name would hide one
+            print(f"encoders.py: error: two models are named {codec.config.name!r} ({spec}); rename one "
+                  "(its config's model.name) or leave one out", file=sys.stderr)
+            return 2
         models[codec.config.name] = codec
     with tempfile.TemporaryDirectory(prefix="snn_encoders_") as tmp:
         clips = [piano_clip(Path(tmp), 101 + i, args.seconds, CLIP_RATE) for i in range(args.clips)]

@@ -95,3 +95,11 @@ def test_matched_rates_code_each_clip_at_the_first_models_rate(tmp_path, tiny_co
     for rates in by_clip.values():
         assert abs(rates["tiny-twin"] - rates["tiny-test"]) < 0.1 * rates["tiny-test"]
     assert encoders.main([*argv, "--kbps", "1"]) == 2
+
+
+def test_two_models_of_one_name_are_refused(tmp_path, tiny_model_file, offline, capsys):
+    """Rows are named by model, so a second model of the same name would silently replace the first."""
+    argv = ["--model", str(tiny_model_file), "--model", str(tiny_model_file), "--out", str(tmp_path)]
+    assert encoders.main(argv) == 2
+    assert "two models are named 'tiny-test'" in capsys.readouterr().err
+    assert not (tmp_path / "encoders.md").exists()
