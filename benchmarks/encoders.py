@@ -112,18 +112,28 @@ def speed(models: dict[str, Codec], samples: np.ndarray) -> tuple[list[dict], st
     return rows, missing
 
 
-def quality_rows(clips: list, models: dict[str, Codec], args: argparse.Namespace) -> list[dict]:
+def quality_rows(clips: list, models: dict[str, Codec], args: argparse.Namespace) -> tuple[list[dict], list[str]]:
     """The quality rows of every model on every clip: at their own rates, at `--kbps`, or (`--match-rate`)
-    at the rate the first model codes each clip at."""
-    if not args.match_rate:
-        return evaluate(clips, dict(models), args.visqol_seconds, target_kbps=args.kbps)[0]
+    at the rate the first model codes each clip at; and why clips were left out.
+
+    A clip that some model cannot code at the rate asked (its thresholds do not reach it) is left out for
+    every model, so that the means compare the same clips at the same rates.
+    """
+    if not (args.match_rate or args.kbps):
+        return evaluate(clips, dict(models), args.visqol_seconds)[0], []
     (first, reference), *others = models.items()
-    rows = []
+    rows, left_out = [], []
     for clip in clips:
-        (own,) = evaluate([clip], {first: reference}, args.visqol_seconds)[0]
-        rows.append(own)
-        rows += evaluate([clip], dict(others), args.visqol_seconds, target_kbps=own["kbps"])[0]
-    return rows
+        try:
+            if args.kbps:
+                rows += evaluate([clip], dict(models), args.visqol_seconds, target_kbps=args.kbps)[0]
+                continue
+            (own,) = evaluate([clip], {first: reference}, args.visqol_seconds)[0]
+            rows += [own, *evaluate([clip], dict(others), args.visqol_seconds, target_kbps=own["kbps"])[0]]
+        except CodecError as err:
+            left_out.append(f"{clip.name} ({err})")
+            rows = [row for row in rows if row["clip"] != clip.name]
+    return rows, left_out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -142,7 +152,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.match_rate and args.kbps:
         print("encoders.py: error: --kbps and --match-rate exclude each other", file=sys.stderr)
         return 2
-    rows = quality_rows(clips, models, args)
+    rows, left_out = quality_rows(clips, models, args)
+    if not rows:
+        print(f"encoders.py: error: no clip could be coded at the rate asked: {'; '.join(left_out)}", file=sys.stderr)
+        return 1
     quality = {name: {k: float(np.mean([r[k] for r in rows if r["system"] == name]))
                       for k in ("kbps", "log_mel_db", *(["visqol"] if args.visqol_seconds else []))}
                for name in models}
@@ -165,10 +178,12 @@ def main(argv: list[str] | None = None) -> int:
              f"{REFERENCE} runs as whole processes (start-up and file I/O included). `flipped_by_polarity` and "
              "`flipped_by_1ms_delay`: the fraction of the first clip's events that change when the audio is "
              "inverted or delayed by 1 ms (what an encoder of magnitude spectra alone cannot reproduce)."
-             + (f" {REFERENCE} could not run ({missing}): no ratios." if missing else ""))
+             + (f" {REFERENCE} could not run ({missing}): no ratios." if missing else "")
+             + (f" Left out of the means, as a model cannot code them at that rate: {'; '.join(left_out)}."
+                if left_out else ""))
     name = f"encoders-{args.kbps:g}kbps" if args.kbps else "encoders-matched" if args.match_rate else "encoders"
     publish(name, "Encoder candidates: speed and quality", intro, markdown_table(summary, columns),
-            {"summary": summary, "rows": rows, "clips": [c.name for c in clips]}, args.out)
+            {"summary": summary, "rows": rows, "clips": [c.name for c in clips], "left_out": left_out}, args.out)
     return 0
 
 

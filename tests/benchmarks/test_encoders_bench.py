@@ -103,3 +103,30 @@ def test_two_models_of_one_name_are_refused(tmp_path, tiny_model_file, offline, 
     assert encoders.main(argv) == 2
     assert "two models are named 'tiny-test'" in capsys.readouterr().err
     assert not (tmp_path / "encoders.md").exists()
+
+
+def test_a_clip_a_model_cannot_code_at_the_rate_is_left_out_for_every_model(tmp_path, tiny_model_file, offline,
+                                                                             monkeypatch, capsys):
+    real_evaluate = encoders.evaluate
+
+    def evaluate(clips, models, visqol_seconds, target_kbps=None):
+        if target_kbps is not None and clips[0].name == "piano_102":
+            raise CodecError("tiny-test codes this audio at 1.0 kbps; moving its thresholds gets no closer")
+        return real_evaluate(clips, models, visqol_seconds, target_kbps=target_kbps)
+
+    common = ["--model", str(tiny_model_file), "--clips", "2", "--seconds", "2", "--visqol-seconds", "0",
+              "--out", str(tmp_path)]
+    assert encoders.main(common) == 0
+    native = json.loads((tmp_path / "encoders.json").read_text())["rows"][0]["kbps"]
+    monkeypatch.setattr(encoders, "evaluate", evaluate)
+    argv = [*common, "--kbps", f"{native * 0.9:.3f}"]
+    assert encoders.main(argv) == 0
+    (written,) = tmp_path.glob("encoders-*kbps.json")
+    payload = json.loads(written.read_text())
+    assert {row["clip"] for row in payload["rows"]} == {"piano_101"}
+    assert payload["left_out"][0].startswith("piano_102 (tiny-test codes this audio")
+    assert "Left out of the means" in written.with_suffix(".md").read_text()
+    argv[argv.index("--clips") + 1] = "1"
+    monkeypatch.setattr(encoders, "evaluate", lambda *a, **k: (_ for _ in ()).throw(CodecError("unreachable")))
+    assert encoders.main(argv) == 1
+    assert "no clip could be coded at the rate asked" in capsys.readouterr().err
