@@ -53,7 +53,8 @@ def bandpass_impulse_responses(centres_hz: Tensor, q: float, sample_rate: int) -
     alpha = torch.sin(w0) / (2 * q)
     a0 = 1 + alpha
     b0, a1, a2 = alpha / a0, -2 * torch.cos(w0) / a0, (1 - alpha) / a0
-    pole_radius = float(a2.max().sqrt())  # complex poles: |p|^2 = a2
+    discriminant = (a1.square() - 4 * a2).to(torch.complex128)  # poles: roots of z^2 + a1 z + a2 (real if Q < 0.5)
+    pole_radius = float(torch.stack([(-a1 + discriminant.sqrt()) / 2, (-a1 - discriminant.sqrt()) / 2]).abs().max())
     length = math.ceil(DECAY_DB / 20 * math.log(10) / -math.log(pole_radius)) + 1
     impulse = torch.zeros(len(centres_hz), length, dtype=torch.float64)
     y1 = y2 = torch.zeros_like(w0)

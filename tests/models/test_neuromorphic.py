@@ -63,6 +63,11 @@ def test_a_sine_at_a_band_centre_excites_that_band_most(tiny_config, sample_rate
     assert (neighbours < 0.5 * level.diagonal()[0]).all()  # a neighbour is below -3 dB
 
 
+def test_a_few_wide_bands_have_real_poles_and_still_decay(tiny_config):
+    filterbank = Codec(filterbank_config(tiny_config, bands=2, low_hz=20.0, high_hz=3900.0)).encoder.filterbank
+    assert torch.isfinite(filterbank.impulse).all() and filterbank.impulse[:, -1].abs().max() < 1e-3
+
+
 def test_every_spike_is_binary_and_louder_bands_spike_more(tiny_config):
     encoder = filterbank_codec(tiny_config).encoder
     t = torch.arange(8000) / 8000
