@@ -142,10 +142,16 @@ def _encoder_probabilities(events: np.ndarray) -> np.ndarray:
     """(N, T) events -> (T, N) int64 k: each event's probability of a 1 under the adaptive model."""
     model = ContextModel(events.shape[0])
     indices, bits = context_indices(model, events), events.T.astype(np.int64)
+    ones, totals = model.ones, model.totals  # `predict` and `update` inlined: the loop runs once per frame
     k = np.empty(indices.shape, dtype=np.int64)
     for t, index in enumerate(indices):
-        k[t] = model.predict(index)
-        model.update(index, bits[t])
+        counted_ones, total = ones[index], totals[index]
+        k[t] = (counted_ones << PRECISION_BITS) // total
+        ones[index] = counted_ones + COUNT_STEP * bits[t]
+        total += COUNT_STEP
+        totals[index] = total
+        if t >= FIRST_HALVING:
+            model._halve_full(index, total)
     return k
 
 
