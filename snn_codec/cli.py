@@ -346,7 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", metavar="PATH",
                    help="IN [OUT.snnc], or several files, folders or globs; '-' is standard input/output")
     p.add_argument("-o", "--out-dir", default=None, help="folder for the outputs (default: beside each input)")
-    p.add_argument("--model", default=None, help="shipped model name or .safetensors path (default piano-v3)")
+    p.add_argument("--model", default=None, help="shipped model name or .safetensors path (default piano-v5)")
     p.add_argument("--coder", default="auto", help="event coder: auto (smallest per chunk), dense, sparse, entropy; "
                    "for VQ models index-fixed, index-entropy")
     p.add_argument("--kbps", type=float, default=None,
