@@ -45,15 +45,21 @@ DIAGNOSTICS = ["log_mel_low_db", "log_mel_mid_db", "log_mel_high_db", "quiet_exc
                "fine_lsd_high_db", "partial_contrast_loss_db"]
 
 
+def add_clip_arguments(parser: argparse.ArgumentParser) -> None:
+    """--clips, --seconds and --visqol-seconds: the MuseScore General piano clips that the quality
+    benchmarks (this one, encoders.py, neuromorphic.py) measure on."""
+    parser.add_argument("--clips", type=int, default=6, help="piano clips (seeds 101, 102, ...)")
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--visqol-seconds", type=float, default=5.0, help="0 skips ViSQOL")
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--ceiling", type=Path, required=True, help="the unquantized model (.safetensors)")
     parser.add_argument("--model", action="append", default=None,
                         help="a shipped model name or .safetensors path (repeatable; default piano-v3 piano-v3-3k)")
     parser.add_argument("--classical", nargs="*", default=["opus-6", "opus-8"])
-    parser.add_argument("--clips", type=int, default=6, help="piano clips (seeds 101, 102, ...)")
-    parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--visqol-seconds", type=float, default=5.0, help="0 skips ViSQOL")
+    add_clip_arguments(parser)
     parser.add_argument("--save-audio", type=Path, metavar="DIR",
                         help="write the clips (DIR/clips) and each classical codec's output (DIR/NAME) as WAV, "
                              "for `snn-codec listen --report` (see docs/quality.md)")

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from ceiling import CLIP_RATE, evaluate  # noqa: E402
+from ceiling import CLIP_RATE, add_clip_arguments, evaluate  # noqa: E402
 from common import best_time, classical_speed_row, markdown_table, model_speed_rows, publish  # noqa: E402
 from eval_set import piano_clip  # noqa: E402
 
@@ -41,9 +41,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", action="append", default=None,
                         help="a shipped model name or .safetensors path (repeatable; default piano-v3)")
-    parser.add_argument("--clips", type=int, default=6, help="piano clips (seeds 101, 102, ...)")
-    parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--visqol-seconds", type=float, default=5.0, help="0 skips ViSQOL")
+    add_clip_arguments(parser)
     parser.add_argument("--kbps", type=float, default=None,
                         help="code every clip at this rate (spiking models move their thresholds per clip) to "
                              "compare quality at equal bits; results go to encoders-KBPSkbps.{md,json}")

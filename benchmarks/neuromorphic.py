@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from ceiling import CLIP_RATE, evaluate  # noqa: E402
+from ceiling import CLIP_RATE, add_clip_arguments, evaluate  # noqa: E402
 from common import RESULTS, markdown_table, publish  # noqa: E402
 from eval_set import Clip, piano_clip  # noqa: E402
 
@@ -43,9 +43,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--reference", action="append", default=None,
                         help="models to compare with (repeatable; default piano-v3)")
     parser.add_argument("--classical", nargs="*", default=["opus-6", "opus-8"])
-    parser.add_argument("--clips", type=int, default=6, help="piano clips (seeds 101, 102, ...)")
-    parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--visqol-seconds", type=float, default=5.0, help="0 skips ViSQOL")
+    add_clip_arguments(parser)
     parser.add_argument("--out", type=Path, default=None, help="results folder (default benchmarks/results)")
     return parser.parse_args(argv)
 
