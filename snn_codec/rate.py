@@ -28,6 +28,10 @@ TRIM_TOLERANCE = 0.01  # the trim stops within 1 % of the target
 TRIM_MAX_OFFSET = 8.0  # in units of the normalised input current; no trim moves thresholds further
 TRIM_ITERATIONS = 40
 MISSED = 0.05  # a trim further than this from its target did not reach it (the events allow no closer rate)
+# The trim keeps the probe's mean firing rate at or below this. Past it more current buys fewer bits (units
+# that nearly always fire are cheap to code), and a model pushed there stays dense: its rate stays below
+# target, so the controller lowers the sparsity weight that could bring it back.
+MAX_TRIM_FIRING = 0.5
 
 
 def check_target_kbps(target_kbps: float, name: str = "--target-kbps") -> None:
@@ -89,7 +93,9 @@ def trim_rate(codec: Codec, probe: Sequence[Tensor], target_kbps: float) -> Trim
 
     The offset goes into the BatchNorm's bias: the model keeps its shape and format, and everything that
     reads the bias (NIR export included) sees the trimmed thresholds. The encoder runs once; each
-    bisection step reruns only the bottleneck. Returns the offset and the rates before and after.
+    bisection step reruns only the bottleneck. An offset at which the units fire more than
+    MAX_TRIM_FIRING of the time counts as over any target, so the trim stays on the sparse side (and
+    brings a model that is past it back). Returns the offset and the rates before and after.
     """
     training = codec.training
     codec.eval()
@@ -98,11 +104,23 @@ def trim_rate(codec: Codec, probe: Sequence[Tensor], target_kbps: float) -> Trim
         latents = [codec.encoder(batch.to(device)) for batch in probe]
         alphabet, frame_rate = codec.bottleneck.alphabet_size, codec.config.frame_rate
 
-        def rate_at() -> float:
-            events = [row.numpy() for latent in latents for row in codec.bottleneck(latent).events.cpu()]
+        def coded(events: list[np.ndarray]) -> float:
             return coded_kbps(events, alphabet, frame_rate)
 
-        return bisect_offset(codec, rate_at, target_kbps)
+        def rate_at() -> float:
+            events = [row.numpy() for latent in latents for row in codec.bottleneck(latent).events.cpu()]
+            if not codec.bottleneck.stores_indices and np.mean([e.mean() for e in events]) > MAX_TRIM_FIRING:
+                return math.inf
+            return coded(events)
+
+        trim = bisect_offset(codec, rate_at, target_kbps)
+        if math.isinf(trim.kbps_before):  # too dense at the start: report the rate it had
+            bias = codec.bottleneck.norm.bias
+            bias.sub_(trim.offset)
+            trim = replace(trim, kbps_before=coded([row.numpy() for latent in latents
+                                                    for row in codec.bottleneck(latent).events.cpu()]))
+            bias.add_(trim.offset)
+        return trim
     finally:
         codec.train(training)
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from snn_codec.codec import Codec
-from snn_codec.rate import TRIM_MAX_OFFSET, TRIM_TOLERANCE, probe_kbps, trim_rate
+from snn_codec.rate import MAX_TRIM_FIRING, TRIM_MAX_OFFSET, TRIM_TOLERANCE, probe_kbps, trim_rate
 
 
 @pytest.fixture
@@ -64,6 +64,26 @@ def test_trim_toward_an_unreachable_target_stops_at_the_closest_rate(tiny_config
     trim = trim_rate(codec, probe, 1e4)
     assert trim.kbps_after > trim.kbps_before and trim.error < -0.5
     assert 0 < trim.offset <= TRIM_MAX_OFFSET
+
+
+def test_the_trim_keeps_the_units_on_the_sparse_side(tiny_config, probe):
+    """More current past half the time buys fewer bits, and a model pushed there stays dense: the trim
+    never leaves the probe firing more than MAX_TRIM_FIRING, and brings a denser model back under it."""
+    codec = sparse_codec(tiny_config, probe)
+    trim_rate(codec, probe, 1e4)  # unreachable: as many bits as the sparse side allows
+    assert firing(codec, probe) <= MAX_TRIM_FIRING
+    with torch.no_grad():
+        codec.bottleneck.norm.bias.fill_(3.0)  # nearly every unit fires
+    assert firing(codec, probe) > 0.9
+    dense_kbps = probe_kbps(codec, probe)
+    trim = trim_rate(codec, probe, dense_kbps)  # the rate it has, but on the dense side
+    assert trim.offset < 0 and firing(codec, probe) <= MAX_TRIM_FIRING
+    assert trim.kbps_before == pytest.approx(dense_kbps)  # what it was, not the trim's stand-in
+
+
+def firing(codec: Codec, probe) -> float:
+    with torch.no_grad():
+        return float(torch.cat([codec.bottleneck(codec.encoder(batch)).events.float().flatten() for batch in probe]).mean())
 
 
 def test_retarget_command_writes_a_model_that_codes_at_the_asked_rate(tmp_path, tiny_config, probe, make_audio,
