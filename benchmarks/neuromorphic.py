@@ -1,6 +1,6 @@
-"""The neuromorphic encoder (piano-nm) next to piano-v3 and Opus, on piano in a timbre no model heard.
+"""The neuromorphic encoder (piano-nm) next to the shipped models and Opus, on piano in a timbre no model heard.
 
-    python benchmarks/neuromorphic.py [--model runs/piano-nm/model.safetensors] [--reference piano-v3]
+    python benchmarks/neuromorphic.py [--model runs/piano-nm/model.safetensors] [--reference piano-v5 ...]
                                       [--classical opus-6 opus-8] [--clips 6] [--seconds 10] [--visqol-seconds 5]
 
 Clips: generated piano pieces rendered with the MuseScore General soundfont (benchmarks/eval_set.py, seeds
@@ -37,11 +37,13 @@ ACTIVITY = ("events_per_s", "synops_per_s", "encoder_input_events_per_s", "encod
             "encoder_synops_per_s")
 
 
+REFERENCES = ("piano-v5", "piano-v3", "piano-v4-3k")  # the shipped default, the model piano-nm starts from, ~3 kbps
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", default="runs/piano-nm/model.safetensors", help="the neuromorphic model")
     parser.add_argument("--reference", action="append", default=None,
-                        help="models to compare with (repeatable; default piano-v3)")
+                        help=f"models to compare with (repeatable; default {' '.join(REFERENCES)})")
     parser.add_argument("--classical", nargs="*", default=["opus-6", "opus-8"])
     add_clip_arguments(parser)
     parser.add_argument("--out", type=Path, default=None, help="results folder (default benchmarks/results)")
@@ -81,7 +83,7 @@ def plot(summary: list[dict], model: str, path: Path) -> Path:
         ax.set_ylabel(labels[metric])
         ax.set_xlim(left=0)
         ax.grid(alpha=0.3)
-    fig.suptitle("Piano in an unseen timbre (MuseScore General): neuromorphic encoder vs piano-v3 and Opus")
+    fig.suptitle("Piano in an unseen timbre (MuseScore General): neuromorphic encoder vs shipped models and Opus")
     fig.tight_layout()
     return save_png(fig, path)
 
@@ -90,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     torch.set_num_threads(1)
     models = {}
-    for spec in [args.model, *(args.reference or ["piano-v3"])]:
+    for spec in [args.model, *(args.reference or REFERENCES)]:
         codec = load_model(spec)
         models[codec.config.name] = codec
     model = next(iter(models))
