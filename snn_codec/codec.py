@@ -249,11 +249,13 @@ class Codec(nn.Module):
         Cached until a tensor changes: a tensor's version counter moves with every in-place change
         (optimiser steps, load_state_dict) and its storage with every replacement.
         """
-        key = _versions(self.parameters()), _versions(self.buffers())  # cheaper than building the state_dict
+        # The saved tensors only: a bottleneck's non-persistent buffers may be inference tensors, which
+        # keep no version counter.
+        state = sorted(self.state_dict().items())
+        key = tuple(name for name, _ in state), _versions(tensor for _, tensor in state)
         cached = getattr(self, "_weight_hash", None)
         if cached is not None and cached[0] == key:
             return cached[1]
-        state = sorted(self.state_dict().items())
         digest = hashlib.sha256()
         for name, tensor in state:
             digest.update(name.encode())

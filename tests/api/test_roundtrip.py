@@ -301,3 +301,12 @@ def test_the_stft_encoder_gives_identical_bytes_whatever_the_blocks(tiny_config,
     sf.write(tmp_path / "in.wav", audio[0], 16000, subtype="FLOAT")
     snn_codec.compress_file(tmp_path / "in.wav", tmp_path / "out.snnc", model=codec)
     assert (tmp_path / "out.snnc").read_bytes() == first
+
+
+def test_the_weight_hash_reads_only_the_saved_tensors(tiny_codec):
+    """A non-persistent buffer made under inference mode (some neurons keep state that way) keeps no
+    version counter; the hash, and the key that caches it, must not need one."""
+    before = tiny_codec.weight_hash()
+    with torch.inference_mode():
+        tiny_codec.bottleneck.register_buffer("scratch", torch.zeros(3), persistent=False)
+    assert tiny_codec.weight_hash() == before
