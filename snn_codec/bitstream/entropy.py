@@ -39,10 +39,9 @@ _WORD = np.dtype("<u4")  # constriction's compressed words, stored little-endian
 class ContextModel:
     """The adaptive model shared by the encoder, the decoder and `model_cost_bits`.
 
-    Call `probabilities()` for the next frame, then `observe(bits)` with that frame's events; or, when
-    the events are known beforehand (encoding), take every frame's contexts from `context_indices` and
-    call `predict` and `update` with them. Context c of unit n lives at n * NUM_CONTEXTS + c of two flat
-    arrays: the count of its 1s (`ones`) and of all its events (`totals`; the 0-count is the difference).
+    The decoder runs it frame by frame (`decode`); the encoder, which knows every event beforehand, takes
+    every frame's contexts from `context_indices` (`_encoder_probabilities`). Context c of unit n lives at
+    n * NUM_CONTEXTS + c of two flat arrays: the count of its 1s (`ones`) and of all its events (`totals`; the 0-count is the difference).
 
     Args:
         num_units: N.
@@ -53,26 +52,6 @@ class ContextModel:
         self.ones = np.full(num_units * NUM_CONTEXTS, INITIAL_COUNT, dtype=np.int64)
         self.totals = np.full(num_units * NUM_CONTEXTS, 2 * INITIAL_COUNT, dtype=np.int64)
         self.base = np.arange(num_units, dtype=np.int64) * NUM_CONTEXTS
-        # Bit 0: z[:, t-1], bit 1: z[:, t-2]; frames before the first are silent.
-        self._history = np.zeros(num_units, dtype=np.int64)
-        self._bucket = 0
-        self._index = self.base
-
-    def predict(self, index: np.ndarray) -> np.ndarray:
-        """(N,) int64 k of the contexts `index`: the probability of a 1 is k / 2**PRECISION_BITS.
-
-        Both counts are >= 1 and their total <= COUNT_LIMIT + COUNT_STEP < 2**PRECISION_BITS, so
-        0 < k < 2**PRECISION_BITS without clamping.
-        """
-        return (self.ones[index] << PRECISION_BITS) // self.totals[index]
-
-    def update(self, index: np.ndarray, bits: np.ndarray) -> None:
-        """Counts the frame's (N,) integer 0/1 `bits` in the contexts `index` (one per unit: the
-        fancy-index updates never collide)."""
-        self.ones[index] += COUNT_STEP * bits
-        totals = self.totals[index] + COUNT_STEP
-        self.totals[index] = totals
-        self._halve_full(index, totals)
 
     def _halve_full(self, index: np.ndarray, totals: np.ndarray) -> None:
         """Halves both counts of the contexts `index` whose new `totals` passed COUNT_LIMIT."""
@@ -87,14 +66,14 @@ class ContextModel:
         """Decodes `num_frames` frames from `decoder`, each under the model that the earlier ones left:
         (T, N) int64 events and the (T, N) int64 k they were decoded with.
 
-        The same steps as `probabilities` and `observe` in one loop, with its state in local variables:
-        the loop runs once per frame of the file, so its overhead is most of the decoding time.
+        The loop runs once per frame of the file, its state in local variables: its overhead is most of the
+        decoding time.
         """
         ones, totals, base, num_units = self.ones, self.totals, self.base, self.num_units
         family, scale = _bernoulli(), 1.0 / (1 << PRECISION_BITS)
         events = np.empty((num_frames, num_units), dtype=np.int64)
         k = np.empty((num_frames, num_units), dtype=np.int64)
-        history, bucket = self._history, self._bucket
+        history, bucket = np.zeros(num_units, dtype=np.int64), 0  # bit 0: z[:, t-1], bit 1: z[:, t-2]
         for t in range(num_frames):
             index = base + (history + 4 * bucket)
             counted_ones, total = ones[index], totals[index]
@@ -107,26 +86,12 @@ class ContextModel:
                 self._halve_full(index, total)
             history = ((history << 1) | bits) & 3
             bucket = min(ACTIVITY_BUCKETS - 1, np.count_nonzero(bits) * ACTIVITY_BUCKETS // num_units)
-        self._history, self._bucket = history, bucket
         return events, k
-
-    def probabilities(self) -> np.ndarray:
-        """`predict` for the next frame, in the context that the observed frames give it."""
-        self._index = self.base + (self._history + 4 * self._bucket)
-        return self.predict(self._index)
-
-    def observe(self, bits: np.ndarray) -> None:
-        """Update the counts used by the last `probabilities()` call with the frame's (N,) 0/1 events."""
-        if bits.dtype == np.bool_:
-            bits = bits.astype(np.int64)
-        self.update(self._index, bits)
-        self._history = ((self._history << 1) | bits) & 3
-        self._bucket = min(ACTIVITY_BUCKETS - 1, int(bits.sum()) * ACTIVITY_BUCKETS // self.num_units)
 
 
 def context_indices(model: ContextModel, events: np.ndarray) -> np.ndarray:
-    """(N, T) events -> (T, N) the context index of every event, as `ContextModel.probabilities` would
-    find it frame by frame (all at once: the contexts only look at earlier frames)."""
+    """(N, T) events -> (T, N) the context index of every event, as `ContextModel.decode` finds it
+    frame by frame (all at once: the contexts only look at earlier frames)."""
     num_units, num_frames = events.shape
     bits = events.astype(np.int64)
     history = np.zeros_like(bits)
@@ -142,7 +107,7 @@ def _encoder_probabilities(events: np.ndarray) -> np.ndarray:
     """(N, T) events -> (T, N) int64 k: each event's probability of a 1 under the adaptive model."""
     model = ContextModel(events.shape[0])
     indices, bits = context_indices(model, events), events.T.astype(np.int64)
-    ones, totals = model.ones, model.totals  # `predict` and `update` inlined: the loop runs once per frame
+    ones, totals = model.ones, model.totals  # local variables: the loop runs once per frame
     k = np.empty(indices.shape, dtype=np.int64)
     for t, index in enumerate(indices):
         counted_ones, total = ones[index], totals[index]
