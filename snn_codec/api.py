@@ -218,7 +218,7 @@ def encoder_for_rate(source: AudioSource, codec: Codec, target_kbps: float, code
     if trim.missed:
         raise CodecError(f"{codec.config.name} codes this audio at {trim.kbps_before:.3f} kbps; moving its "
                          f"thresholds gets no closer to {target_kbps:g} kbps than {trim.kbps_after:.3f} "
-                         f"({trim.error:+.0%})")
+                         f"({trim.error:+.0%}); `snn-codec models` lists the models trained for other rates")
     return encoder, latents if samples == info.num_samples else None
 
 

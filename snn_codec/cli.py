@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import sys
+import textwrap
 from pathlib import Path
 
 from snn_codec.errors import CodecError, describe_os_error
@@ -176,6 +177,30 @@ def info_cmd(args: argparse.Namespace) -> None:
         width = max(map(len, fields))
         for key, value in fields.items():
             print(f"{key:<{width}}  {value}")
+
+
+def models_cmd(args: argparse.Namespace) -> None:
+    from snn_codec.model_io import DEFAULT_MODEL, PRETRAINED_DIR, model_card_summary, shipped_config, shipped_models
+
+    models = []
+    for name in shipped_models():
+        config = shipped_config(name)
+        bottleneck = dict(config.bottleneck) if config else {}
+        models.append({"name": name, "default": name == DEFAULT_MODEL, "bottleneck": bottleneck.get("kind"),
+                       "units": bottleneck.get("units"), "frame_rate_hz": config.frame_rate if config else None,
+                       "sample_rate_hz": config.sample_rate if config else None,
+                       "file_mb": round((PRETRAINED_DIR / f"{name}.safetensors").stat().st_size / 1e6, 1),
+                       "card": str(PRETRAINED_DIR / f"{name}.md"), "summary": model_card_summary(name)})
+    if args.json:
+        print(json.dumps(models, indent=2))
+        return
+    for model in models:
+        units = f" x{model['units']}" if model["units"] else ""
+        print(f"{model['name']}{' (default)' if model['default'] else ''}: {model['bottleneck']}{units}, "
+              f"{model['frame_rate_hz']} frames/s, {model['sample_rate_hz'] / 1000:g} kHz, {model['file_mb']} MB")
+        for line in textwrap.wrap(model["summary"], 100):
+            print(f"    {line}")
+    print(f"\nUse one with --model NAME; each card (training, measured numbers): {PRETRAINED_DIR}/NAME.md")
 
 
 def demo_cmd(args: argparse.Namespace) -> None:
@@ -374,6 +399,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("input")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(command=info_cmd)
+
+    p = sub.add_parser("models", help="the models that ship with snn_codec: bottleneck, rate, what each is for")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(command=models_cmd)
 
     p = sub.add_parser("demo", help="compress and decompress the bundled piano clip, print the numbers")
     p.add_argument("--out", default="demo_output", help="folder for the .snnc and decoded wav")

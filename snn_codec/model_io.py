@@ -37,6 +37,15 @@ def shipped_config(name: str) -> ModelConfig | None:
     return from_dict(ModelConfig, yaml.safe_load(path.read_text()), str(path))
 
 
+def model_card_summary(name: str) -> str:
+    """The first paragraph of a shipped model's card (`pretrained/NAME.md`) on one line; "" without a card."""
+    path = PRETRAINED_DIR / f"{name}.md"
+    if name not in shipped_models() or not path.is_file():
+        return ""
+    paragraphs = [" ".join(block.split()) for block in path.read_text().split("\n\n")]
+    return next((text for text in paragraphs if text and not text.startswith("#")), "")
+
+
 HALF_PARTS = {None: (), "decoder": ("decoder.",), "networks": ("encoder.", "decoder.")}  # save_model's `half`
 
 

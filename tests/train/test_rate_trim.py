@@ -178,6 +178,8 @@ def test_a_target_bitrate_out_of_reach_or_absurd_or_for_vq_is_refused(sparse_mod
     for target in (500.0, 0.0, -1.0, float("nan")):
         with pytest.raises(CodecError):
             api.compress(audio, rate, model=sparse_model, target_kbps=target)
+    with pytest.raises(CodecError, match="no closer to 500 kbps.*snn-codec models"):  # where to look instead
+        api.compress(audio, rate, model=sparse_model, target_kbps=500.0)
     with pytest.raises(CodecError, match="codebooks"):
         api.compress(audio, rate, model=tiny_vq_codec, target_kbps=1.0)
     wav = tmp_path / "in.wav"
