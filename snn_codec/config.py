@@ -126,6 +126,9 @@ class AugmentConfig:
     noise_probability: float = 0.5
     noise_dbfs: tuple[float, ...] = (-85.0, -60.0)
     level_db: tuple[float, ...] = (-12.0, 6.0)
+    compression_probability: float = 0.0  # a dynamic-range compressor (louder sustains, as in produced recordings)
+    compression_ratio: tuple[float, ...] = (2.0, 8.0)
+    compression_depth_db: tuple[float, ...] = (6.0, 24.0)  # threshold below the crop's loudest 10 ms
 
 
 @dataclass(frozen=True)

@@ -76,3 +76,26 @@ def test_noise_floor_level():
     augment = Augmenter(replace(NOTHING, noise_probability=1.0, noise_dbfs=(-60.0, -60.0)), RATE)
     out = augment(np.zeros(RATE, dtype=np.float32), 0, np.random.default_rng(1))
     assert 20 * np.log10(np.sqrt(np.mean(out**2))) == pytest.approx(-60.0, abs=0.5)
+
+
+def test_compression_narrows_the_gap_between_loud_and_soft_by_the_ratio():
+    augment = Augmenter(replace(NOTHING, compression_probability=1.0, compression_ratio=(4.0, 4.0),
+                                compression_depth_db=(12.0, 12.0)), RATE)
+    x = np.concatenate([tone(0.5, level=0.5), tone(1.0, level=0.05)])  # 20 dB apart
+    out = augment(x, 0, np.random.default_rng(0))
+    rms_db = lambda part: 10 * np.log10(np.mean(part**2))  # noqa: E731
+    steady_loud, steady_soft = slice(RATE // 10, RATE // 2 - RATE // 20), slice(RATE + RATE // 4, 3 * RATE // 2)
+    # the loud part sits 12 dB over the threshold: 3/4 of that comes off; the soft part is below it (and
+    # measured after the 150 ms release has let go)
+    gap = rms_db(out[steady_loud]) - rms_db(out[steady_soft])
+    assert gap == pytest.approx(20.0 - 9.0, abs=0.5)
+    assert np.abs(out).max() == pytest.approx(np.abs(x).max(), rel=1e-6)  # make-up gain: the same peak
+
+
+def test_compression_off_draws_nothing_from_the_generator():
+    x = tone()
+    on = Augmenter(AugmentConfig(enabled=True), RATE)
+    first, second = np.random.default_rng(3), np.random.default_rng(3)
+    on(x, 0, first)
+    Augmenter(replace(AugmentConfig(enabled=True), compression_probability=0.0), RATE)(x, 0, second)
+    assert first.random() == second.random()  # configs without compression keep their effects
