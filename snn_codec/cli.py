@@ -371,14 +371,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", metavar="PATH",
                    help="IN [OUT.snnc], or several files, folders or globs; '-' is standard input/output")
     p.add_argument("-o", "--out-dir", default=None, help="folder for the outputs (default: beside each input)")
-    p.add_argument("--model", default=None, help="shipped model name or .safetensors path (default piano-v5)")
+    p.add_argument("--model", default=None, help="shipped model name or .safetensors path (default piano-v6)")
     p.add_argument("--coder", default="auto", help="event coder: auto (smallest per chunk), dense, sparse, entropy; "
                    "for VQ models index-fixed, index-entropy")
     p.add_argument("--kbps", type=float, default=None,
                    help="bitrate of each file: moves the model's firing thresholds for that audio (spiking models)")
     p.add_argument("--precision", choices=PRECISION_CHOICES, default="auto",
                    help="the encoder's arithmetic: auto takes bfloat16 where the CPU has it natively and the "
-                        "model allows it (piano-v5: faster, same rate and quality), else float32, the reference")
+                        "model allows it (piano-v6: faster, same rate and quality), else float32, the reference")
     p.add_argument("--force", action="store_true", help="overwrite existing outputs")
     p.set_defaults(command=compress_cmd)
 

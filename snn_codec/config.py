@@ -32,8 +32,8 @@ class EncoderConfig:
     stft_frames: int = 1  # stft: STFT frames per latent frame, stacked along channels (time detail)
     window_hops: int = 4  # stft: window length in STFT hops (frequency detail)
     # Precision "auto" runs this encoder in bfloat16 where the CPU has it natively. Only for a model
-    # measured to keep its events (piano-v5: 0.5 % change, same quality; piano-v3's waveform encoder
-    # loses a third of them, docs/speed.md); otherwise "auto" encodes in float32.
+    # measured to keep its events (piano-v5, piano-v6: under 1 % change, same quality; piano-v3's
+    # waveform encoder loses a third of them, docs/speed.md); otherwise "auto" encodes in float32.
     auto_bfloat16: bool = False
     bands: int = 16  # filterbank: band-pass channels, log-spaced centres from low_hz to high_hz
     low_hz: float = 50.0  # filterbank: lowest centre frequency

@@ -21,7 +21,7 @@ from snn_codec.config import ModelConfig, from_dict, to_dict, validate_model_con
 from snn_codec.errors import CodecError, ConfigError
 
 PRETRAINED_DIR = Path(__file__).parent / "pretrained"
-DEFAULT_MODEL = "piano-v5"
+DEFAULT_MODEL = "piano-v6"
 
 
 def shipped_models() -> list[str]:
