@@ -104,23 +104,17 @@ def trim_rate(codec: Codec, probe: Sequence[Tensor], target_kbps: float) -> Trim
         latents = [codec.encoder(batch.to(device)) for batch in probe]
         alphabet, frame_rate = codec.bottleneck.alphabet_size, codec.config.frame_rate
 
-        def coded(events: list[np.ndarray]) -> float:
-            return coded_kbps(events, alphabet, frame_rate)
+        coded = []  # the coded rate at each offset tried; bisect_offset tries offset 0 first
 
         def rate_at() -> float:
             events = [row.numpy() for latent in latents for row in codec.bottleneck(latent).events.cpu()]
+            coded.append(coded_kbps(events, alphabet, frame_rate))
             if not codec.bottleneck.stores_indices and np.mean([e.mean() for e in events]) > MAX_TRIM_FIRING:
                 return math.inf
-            return coded(events)
+            return coded[-1]
 
         trim = bisect_offset(codec, rate_at, target_kbps)
-        if math.isinf(trim.kbps_before):  # too dense at the start: report the rate it had
-            bias = codec.bottleneck.norm.bias
-            bias.sub_(trim.offset)
-            trim = replace(trim, kbps_before=coded([row.numpy() for latent in latents
-                                                    for row in codec.bottleneck(latent).events.cpu()]))
-            bias.add_(trim.offset)
-        return trim
+        return replace(trim, kbps_before=coded[0])  # the rate it had, also when that was too dense
     finally:
         codec.train(training)
 
