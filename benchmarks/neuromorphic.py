@@ -37,7 +37,7 @@ ACTIVITY = ("events_per_s", "synops_per_s", "encoder_input_events_per_s", "encod
             "encoder_synops_per_s")
 
 
-REFERENCES = ("piano-v5", "piano-v3", "piano-v4-3k")  # the shipped default, the model piano-nm starts from, ~3 kbps
+REFERENCES = ("piano-v5", "piano-v3", "piano-v4-3k")  # an STFT encoder, the model piano-nm starts from, ~3 kbps
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])

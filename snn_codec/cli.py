@@ -400,7 +400,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(command=info_cmd)
 
-    p = sub.add_parser("models", help="the models that ship with snn_codec: bottleneck, rate, what each is for")
+    p = sub.add_parser("models", help="the models that ship with snn_codec: bottleneck, size, and what each is for")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(command=models_cmd)
 
