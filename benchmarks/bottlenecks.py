@@ -4,12 +4,17 @@
     python benchmarks/bottlenecks.py [--kinds threshold ... my_package.neurons:MyNeuron] [--rates 0.75 1.5 3]
                                      [--seeds 0 1 2] [--scale bench|large] [--steps N] [--jobs 2]
                                      [--runs runs/bottlenecks] [--corpus data/piano-multi] [--holdout csound_gm]
-                                     [--pieces 8] [--seconds 10] [--visqol-pieces 2] [--smoke]
+                                     [--pieces 8] [--seconds 10] [--visqol-pieces 2] [--stop-after HOURS]
+                                     [--records DIR] [--smoke]
 
 Each (bottleneck, rate, seed) is one run of `snn-codec train` from scratch (bottleneck_plan.py says how
-rates are matched); the unquantized reference (`continuous`) is the ceiling row. Runs that finished are
-skipped, runs that stopped resume, and each run's evaluation is kept beside it (eval.json), so the command
-picks up where it stopped. Evaluation: the validation pieces of the corpus (music no run trained on), on
+rates are matched), evaluated as soon as it has trained; the unquantized reference (`continuous`) is the
+ceiling row. Each evaluated run leaves a record (benchmarks/results/bottlenecks-runs/NAME.json: its config,
+the evaluation settings, its training metrics and per-clip rows), and a run whose record matches its config
+and settings is not trained again, so the command picks up where it stopped, on this machine or, with the
+records committed, on a fresh clone; runs that stopped mid-way resume from their checkpoint in the runs
+folder. `--stop-after` starts no new run after that many hours and writes the tables of the runs that have
+records (the others are listed as missing). Evaluation: the validation pieces of the corpus (music no run trained on), on
 the training soundfonts (in-domain) and on MuseScore General (an unseen timbre, reserved for evaluation);
 kbps from the bytes of each .snnc file, log-mel distance, SI-SDR, ViSQOL on the first pieces, events/s,
 firing rate, bits per event, and NeuroBench's costs (snn_codec/eval/cost.py). `--smoke` trains tiny
@@ -21,9 +26,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -41,7 +48,7 @@ import snn_codec  # noqa: E402
 from snn_codec.api import inspect  # noqa: E402
 from snn_codec.audio import fit_length, load_audio, resample, save_audio, to_mono  # noqa: E402
 from snn_codec.codec import Codec  # noqa: E402
-from snn_codec.config import save_config  # noqa: E402
+from snn_codec.config import save_config, to_dict  # noqa: E402
 from snn_codec.demo import EXAMPLE  # noqa: E402
 from snn_codec.eval.cost import (activation_sparsity, connection_sparsity, footprint_bytes,  # noqa: E402
                                  synaptic_operations)
@@ -49,6 +56,7 @@ from snn_codec.eval.metrics import bitrate_kbps, quality_report, visqol_moslqo  
 from snn_codec.model_io import load_model  # noqa: E402
 
 UNSEEN = "MuseScore General (unseen timbre)"
+RECORDS = RESULTS / "bottlenecks-runs"
 
 
 def train(run: Run, root: Path, threads: int, accelerator: str) -> Path:
@@ -98,17 +106,35 @@ def decoded_and_events(codec: Codec, clip: np.ndarray, rate: int) -> tuple[np.nd
     return decoded, stats
 
 
-def evaluate(run: Run, root: Path, sets: dict[str, list[Path]], seconds: float, visqol_pieces: int,
+def plain(value):
+    """`value` as JSON gives it back (tuples as lists), so that saved and planned configs compare equal."""
+    return json.loads(json.dumps(value))
+
+
+def load_record(records: Path, run: Run, settings: dict) -> list[dict] | None:
+    """The per-clip rows of `run`'s record, if it was made with the same config and evaluation settings."""
+    path = records / f"{run.name}.json"
+    if not path.is_file():
+        return None
+    saved = json.loads(path.read_text())
+    if saved.get("config") != plain(to_dict(run.config)) or saved.get("settings") != plain(settings):
+        return None
+    return saved["rows"]
+
+
+def eval_settings(sets: dict[str, list[Path]], seconds: float, visqol_pieces: int, visqol_seconds: float) -> dict:
+    return {"sets": {k: [str(p) for p in v] for k, v in sets.items()}, "seconds": seconds,
+            "visqol_pieces": visqol_pieces, "visqol_seconds": visqol_seconds}
+
+
+def evaluate(run: Run, root: Path, records: Path, sets: dict[str, list[Path]], seconds: float, visqol_pieces: int,
              visqol_seconds: float) -> list[dict]:
-    """Per-clip rows of one run, kept in its eval.json (reused while the evaluation settings are the same)."""
+    """Per-clip rows of one trained run, kept in its record (reused while the config and settings are the same)."""
     folder = run_dir(root, run)
-    settings = {"sets": {k: [str(p) for p in v] for k, v in sets.items()}, "seconds": seconds,
-                "visqol_pieces": visqol_pieces, "visqol_seconds": visqol_seconds}
-    cache = folder / "eval.json"
-    if cache.is_file():
-        saved = json.loads(cache.read_text())
-        if saved["settings"] == settings:
-            return saved["rows"]
+    settings = eval_settings(sets, seconds, visqol_pieces, visqol_seconds)
+    saved = load_record(records, run, settings)
+    if saved is not None:
+        return saved
     codec = load_model(folder / "model.safetensors")
     static = {"footprint_kib": footprint_bytes(codec) / 1024, "connection_sparsity": connection_sparsity(codec)}
     rows = []
@@ -126,8 +152,29 @@ def evaluate(run: Run, root: Path, sets: dict[str, list[Path]], seconds: float, 
                     "activation_sparsity": activation_sparsity(z)}
             rows.append({"kind": run.kind, "family": run.family, "rate_kbps": run.rate_kbps, "seed": run.seed,
                          "set": name, "clip": path.name, **stats, **scores, **cost, **static})
-    cache.write_text(json.dumps({"settings": settings, "rows": rows}, indent=1))
+    metrics = folder / "metrics.json"
+    record = {"run": run.name, "config": to_dict(run.config), "settings": settings,
+              "training": json.loads(metrics.read_text()) if metrics.is_file() else {}, "machine": machine(),
+              "rows": rows}
+    records.mkdir(parents=True, exist_ok=True)
+    partial = records / f".{run.name}.json.part"  # written whole, then renamed: never a half record
+    partial.write_text(json.dumps(record, indent=1))
+    partial.replace(records / f"{run.name}.json")
     return rows
+
+
+def process(run: Run, root: Path, records: Path, sets: dict[str, list[Path]], args: argparse.Namespace,
+            threads: int, deadline: float) -> list[dict] | None:
+    """One run start to end: its record's rows if it has one; else trained (or resumed) and evaluated, unless
+    the deadline has passed (None: not run)."""
+    settings = (sets, args.seconds, args.visqol_pieces, args.visqol_seconds)
+    saved = load_record(records, run, eval_settings(*settings))
+    if saved is not None:
+        return saved
+    if time.monotonic() > deadline:
+        return None
+    train(run, root, threads, args.accelerator)
+    return None if args.train_only else evaluate(run, root, records, *settings)
 
 
 def smoke_sets(root: Path) -> tuple[str, dict[str, list[Path]]]:
@@ -151,7 +198,8 @@ def corpus_sets(corpus: Path, holdout: str, pieces: int) -> dict[str, list[Path]
     return {"in-domain": sets["in-domain"], UNSEEN: sets["MuseScore General (reserved)"]}
 
 
-def write_results(folder: Path, rows: list[dict], runs: list[Run], impossible: list, args: argparse.Namespace) -> Path:
+def write_results(folder: Path, rows: list[dict], runs: list[Run], missing: list[Run], impossible: list,
+                  args: argparse.Namespace) -> Path:
     summary = summarize(rows)
     tests = comparisons(rows)
     scale = SCALES[args.scale]
@@ -161,12 +209,15 @@ def write_results(folder: Path, rows: list[dict], runs: list[Run], impossible: l
              f"the rate controller, quantizers sized to it (bits per frame). {len(runs)} runs. Clips: "
              f"{args.pieces} validation pieces x {args.seconds:g} s per set; ViSQOL on the first "
              f"{args.visqol_pieces} ({args.visqol_seconds:g} s).")
+    if missing:
+        intro += (f"\n\n**{len(runs) - len(missing)} of {len(runs)} runs have results so far**; not yet run (rerun the "
+                  f"command to continue): {', '.join(run.name for run in missing)}.")
     markdown = "\n".join(["# Bottlenecks trained from scratch, same budget", "", command_line(), "", intro, "",
                           markdown_tables(summary, tests, impossible), ""])
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "bottlenecks.md").write_text(markdown)
     payload = {"machine": machine(), "args": vars(args), "summary": summary, "comparisons": tests, "clips": rows,
-               "not_run": [list(pair) for pair in impossible]}
+               "not_run": [list(pair) for pair in impossible], "missing": [run.name for run in missing]}
     (folder / "bottlenecks.json").write_text(json.dumps(payload, indent=1))
     plot(summary, folder / "bottlenecks.png")
     print(markdown)
@@ -191,6 +242,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--visqol-pieces", type=int, default=2)
     parser.add_argument("--visqol-seconds", type=float, default=5.0)
     parser.add_argument("--results", default=None, help="folder of the results (default benchmarks/results)")
+    parser.add_argument("--records", default=None,
+                        help="folder of the per-run records (default benchmarks/results/bottlenecks-runs)")
+    parser.add_argument("--stop-after", type=float, default=None, metavar="HOURS",
+                        help="start no new run after this many hours; the tables cover the runs with records")
     parser.add_argument("--train-only", action="store_true")
     parser.add_argument("--smoke", action="store_true", help="tiny models, 2 steps, the bundled clip: the pipeline")
     args = parser.parse_args(argv)
@@ -199,6 +254,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.runs = args.runs if args.runs != "runs/bottlenecks" else "runs/bottlenecks-smoke"
     if not 1 <= args.jobs <= 64 or (args.steps is not None and not 1 <= args.steps <= 1_000_000):
         parser.error("--jobs must be in 1..64 and --steps in 1..1000000")
+    if args.stop_after is not None and not 0 <= args.stop_after <= 10_000:
+        parser.error("--stop-after must be in 0..10000 hours")
     return args
 
 
@@ -218,16 +275,21 @@ def main(argv: list[str] | None = None) -> None:
     scale = SCALES[args.scale]
     data = bench_data(data_spec, holdout, scale)
     runs, impossible = plan(args.kinds, args.rates, args.seeds, scale, data, args.steps)
+    records = Path(args.records) if args.records else (root / "records" if args.smoke else RECORDS)
     threads = max(1, (os.cpu_count() or 1) // args.jobs)
+    torch.set_num_threads(threads)  # the evaluations run in this process, `jobs` at once
+    deadline = time.monotonic() + (math.inf if args.stop_after is None else args.stop_after * 3600)
     with ThreadPoolExecutor(args.jobs) as pool:
-        list(tqdm(pool.map(lambda run: train(run, root, threads, args.accelerator), runs), total=len(runs),
-                  desc="training", unit="run"))
+        done = list(tqdm(pool.map(lambda run: process(run, root, records, sets, args, threads, deadline), runs),
+                         total=len(runs), desc="runs", unit="run"))
     if args.train_only:
         return
-    rows = [row for run in tqdm(runs, desc="evaluating", unit="run")
-            for row in evaluate(run, root, sets, args.seconds, args.visqol_pieces, args.visqol_seconds)]
+    rows = [row for result in done if result is not None for row in result]
+    missing = [run for run, result in zip(runs, done) if result is None]
+    if not rows:
+        raise SystemExit("no run has results yet; nothing to tabulate")
     results = Path(args.results) if args.results else (root / "results" if args.smoke else RESULTS)
-    print(f"results: {write_results(results, rows, runs, impossible, args)}")
+    print(f"results: {write_results(results, rows, runs, missing, impossible, args)}")
 
 
 if __name__ == "__main__":

@@ -3,7 +3,10 @@ on synthetic results whose answers are known."""
 
 from __future__ import annotations
 
+import argparse
+import json
 import math
+import shutil
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -134,22 +137,53 @@ def test_a_clip_is_measured_from_its_bytes(tiny_config, make_audio, bottleneck):
         assert stats["events_per_s"] == pytest.approx(stats["firing_rate"] * 8 * 50)
 
 
-def test_a_run_is_evaluated_once_and_its_rows_kept(tmp_path, tiny_codec, make_audio, monkeypatch):
+def test_a_run_is_evaluated_once_and_its_record_kept(tmp_path, tiny_codec, make_audio, monkeypatch):
     run = bp.Run("threshold", 1.5, 0, bp.run_config("threshold", 1.5, 0, bp.SCALES["smoke"], DATA))
     folder = bp.run_dir(tmp_path, run)
     folder.mkdir()
     save_model(tiny_codec, folder / "model.safetensors")
+    (folder / "metrics.json").write_text('{"step": 2, "val/log_mel_db": 9.5}')
     clips = []
     for i in range(2):
         clips.append(tmp_path / f"clip{i}.wav")
         sf.write(clips[-1], make_audio(1.0, 16000, seed=i)[0], 16000)
     sets = {"in-domain": clips[:1], "unseen": clips[1:]}
-    rows = bottlenecks.evaluate(run, tmp_path, sets, seconds=0.5, visqol_pieces=0, visqol_seconds=1.0)
+    records = tmp_path / "records"
+    rows = bottlenecks.evaluate(run, tmp_path, records, sets, seconds=0.5, visqol_pieces=0, visqol_seconds=1.0)
     assert [(r["set"], r["clip"], r["seed"], r["rate_kbps"]) for r in rows] == [
         ("in-domain", "clip0.wav", 0, 1.5), ("unseen", "clip1.wav", 0, 1.5)]
     assert {"kbps", "log_mel_db", "events_per_s", "firing_rate", "synops_per_s", "footprint_kib"} <= set(rows[0])
+    record = json.loads((records / f"{run.name}.json").read_text())
+    assert record["training"]["val/log_mel_db"] == 9.5 and record["config"]["model"]["bottleneck"]["kind"] == "threshold"
+    assert [p.name for p in records.iterdir()] == [f"{run.name}.json"]  # no partial file left behind
+
+    # the record alone (no run folder: a fresh clone with committed records) skips training and evaluation
+    shutil.rmtree(folder)
     monkeypatch.setattr(bottlenecks, "load_model", lambda path: pytest.fail("the evaluation was kept"))
-    assert bottlenecks.evaluate(run, tmp_path, sets, seconds=0.5, visqol_pieces=0, visqol_seconds=1.0) == rows
+    monkeypatch.setattr(bottlenecks, "train", lambda *a: pytest.fail("the run was trained again"))
+    args = argparse.Namespace(seconds=0.5, visqol_pieces=0, visqol_seconds=1.0, accelerator="cpu", train_only=False)
+    assert bottlenecks.process(run, tmp_path, records, sets, args, 1, deadline=0.0) == rows
+
+    # another config or other evaluation settings make the record stale
+    changed = bp.Run("threshold", 1.5, 0, bp.run_config("threshold", 1.5, 0, bp.SCALES["smoke"], DATA, steps=3))
+    assert changed.name == run.name
+    assert bottlenecks.load_record(records, changed, bottlenecks.eval_settings(sets, 0.5, 0, 1.0)) is None
+    assert bottlenecks.load_record(records, run, bottlenecks.eval_settings(sets, 0.6, 0, 1.0)) is None
+    # past the deadline a run without a matching record is not started
+    assert bottlenecks.process(changed, tmp_path, records, sets, args, 1, deadline=0.0) is None
+
+
+def test_the_tables_name_the_runs_still_missing(tmp_path):
+    runs, impossible = bp.plan(["threshold", "adlif", "fsq", bp.CEILING], [1.5], [0, 1, 2], bp.SCALES["smoke"], DATA)
+    rows = [row for row in synthetic_rows() if row["kind"] != "fsq"]
+    missing = [run for run in runs if run.kind == "fsq"]
+    args = bottlenecks.parse_args(["--smoke", "--seeds", "0", "1", "2"])
+    path = bottlenecks.write_results(tmp_path, rows, runs, missing, impossible, args)
+    markdown = path.read_text()
+    assert "**9 of 12 runs have results so far**" in markdown
+    assert "fsq-1.5k-s0, fsq-1.5k-s1, fsq-1.5k-s2" in markdown
+    assert "| fsq |" not in markdown and "| adlif | spiking | 1.5 | 3 |" in markdown
+    assert json.loads((tmp_path / "bottlenecks.json").read_text())["missing"] == [r.name for r in missing]
 
 
 def test_the_command_line_checks_kinds_before_training(tmp_path):
