@@ -128,13 +128,15 @@ def eval_settings(sets: dict[str, list[Path]], seconds: float, visqol_pieces: in
 
 
 def evaluate(run: Run, root: Path, records: Path, sets: dict[str, list[Path]], seconds: float, visqol_pieces: int,
-             visqol_seconds: float) -> list[dict]:
-    """Per-clip rows of one trained run, kept in its record (reused while the config and settings are the same)."""
+             visqol_seconds: float, train_seconds: float | None = None) -> list[dict]:
+    """Per-clip rows of one trained run, kept in its record (reused while the config and settings are the same).
+    `train_seconds`: the wall time of its training, when this process trained all of it."""
     folder = run_dir(root, run)
     settings = eval_settings(sets, seconds, visqol_pieces, visqol_seconds)
     saved = load_record(records, run, settings)
     if saved is not None:
         return saved
+    started = time.monotonic()
     codec = load_model(folder / "model.safetensors")
     static = {"footprint_kib": footprint_bytes(codec) / 1024, "connection_sparsity": connection_sparsity(codec)}
     rows = []
@@ -155,7 +157,7 @@ def evaluate(run: Run, root: Path, records: Path, sets: dict[str, list[Path]], s
     metrics = folder / "metrics.json"
     record = {"run": run.name, "config": to_dict(run.config), "settings": settings,
               "training": json.loads(metrics.read_text()) if metrics.is_file() else {}, "machine": machine(),
-              "rows": rows}
+              "seconds": {"train": train_seconds, "evaluate": time.monotonic() - started}, "rows": rows}
     records.mkdir(parents=True, exist_ok=True)
     partial = records / f".{run.name}.json.part"  # written whole, then renamed: never a half record
     partial.write_text(json.dumps(record, indent=1))
@@ -173,8 +175,11 @@ def process(run: Run, root: Path, records: Path, sets: dict[str, list[Path]], ar
         return saved
     if time.monotonic() > deadline:
         return None
+    fresh = not run_dir(root, run).exists()
+    started = time.monotonic()
     train(run, root, threads, args.accelerator)
-    return None if args.train_only else evaluate(run, root, records, *settings)
+    train_seconds = time.monotonic() - started if fresh else None  # a resumed or earlier run's time is unknown
+    return None if args.train_only else evaluate(run, root, records, *settings, train_seconds)
 
 
 def smoke_sets(root: Path) -> tuple[str, dict[str, list[Path]]]:
