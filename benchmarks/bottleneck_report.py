@@ -66,7 +66,14 @@ def summarize(rows: list[dict], level: float = 0.95) -> list[dict]:
             estimate = confidence_interval([m[metric] for m in members], level)
             entry.update({metric: estimate.mean, f"{metric}_low": estimate.low, f"{metric}_high": estimate.high})
         out.append(entry)
-    return sorted(out, key=lambda r: (r["set"], r["rate_kbps"] is None, r["rate_kbps"] or 0, r["family"], r["kind"]))
+    sets = _set_order(rows)
+    return sorted(out, key=lambda r: (sets[r["set"]], r["rate_kbps"] is None, r["rate_kbps"] or 0, r["family"],
+                                      r["kind"]))
+
+
+def _set_order(rows: list[dict]) -> dict[str, int]:
+    """Sets in the order the rows first name them (the evaluation's: in-domain before the unseen timbre)."""
+    return {name: i for i, name in enumerate(dict.fromkeys(row["set"] for row in rows))}
 
 
 def _paired(rows: list[dict], a: str, b: str, rate, name: str, metric: str) -> dict:
@@ -94,7 +101,8 @@ def comparisons(rows: list[dict], metric: str = "log_mel_db", baseline: str = "t
     summary = [s for s in summarize(rows) if s["rate_kbps"] is not None]
     lower = METRICS[metric][1]
     out = []
-    for rate, name in sorted({(s["rate_kbps"], s["set"]) for s in summary}):
+    sets = _set_order(rows)
+    for name, rate in sorted({(s["set"], s["rate_kbps"]) for s in summary}, key=lambda key: (sets[key[0]], key[1])):
         here = [s for s in summary if (s["rate_kbps"], s["set"]) == (rate, name) and math.isfinite(s[metric])]
         spiking = [s["kind"] for s in here if s["family"] == "spiking"]
         if baseline in spiking:

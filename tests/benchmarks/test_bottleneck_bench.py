@@ -112,6 +112,14 @@ def test_paired_comparisons_find_the_shared_difference_and_not_the_noise():
     assert markdown.count("| yes |") == 1  # threshold vs adlif; adlif vs fsq is noise
 
 
+def test_sets_keep_the_evaluation_order():
+    rows = synthetic_rows()
+    unseen = [row | {"set": "MuseScore General"} for row in rows]  # sorts before "in-domain" alphabetically
+    summary = br.summarize(rows + unseen)
+    assert [s["set"] for s in summary] == ["in-domain"] * 4 + ["MuseScore General"] * 4
+    assert [t["set"] for t in br.comparisons(rows + unseen)] == ["in-domain"] * 2 + ["MuseScore General"] * 2
+
+
 def test_the_plot_is_written(tmp_path):
     path = br.plot(br.summarize(synthetic_rows()), tmp_path / "b.png")
     assert path.stat().st_size > 1000
