@@ -44,7 +44,8 @@ bench: install
 	$(BIN)/python benchmarks/run.py $(foreach m,$(VQ_BASELINES),--model runs/rd/$(m)/model.safetensors)
 
 # Every bottleneck trained from scratch with the same budget, 3 rates x 3 seeds (docs/bottlenecks.md):
-# about 16 CPU-hours of training, 8-9 hours on 2 cores; resumable (rerun to continue).
+# about 7 hours on 2 cores; resumable (rerun to continue; the committed records in
+# benchmarks/results/bottlenecks-runs/ are not trained again).
 bench-bottlenecks: install
 	bash benchmarks/setup.sh
 	$(BIN)/snn-codec data synth-piano --out data/piano-multi --pieces 300
