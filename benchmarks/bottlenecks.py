@@ -14,12 +14,12 @@ the evaluation settings, its training metrics and per-clip rows), and a run whos
 and settings is not trained again, so the command picks up where it stopped, on this machine or, with the
 records committed, on a fresh clone; runs that stopped mid-way resume from their checkpoint in the runs
 folder. `--stop-after` starts no new run after that many hours and writes the tables of the runs that have
-records (the others are listed as missing). Evaluation: the validation pieces of the corpus (music no run trained on), on
-the training soundfonts (in-domain) and on MuseScore General (an unseen timbre, reserved for evaluation);
-kbps from the bytes of each .snnc file, log-mel distance, SI-SDR, ViSQOL on the first pieces, events/s,
-firing rate, bits per event, and NeuroBench's costs (snn_codec/eval/cost.py). `--smoke` trains tiny
-models for 2 steps on the bundled clip (about a minute per run) to prove the pipeline; its results go to
-the runs folder, never to benchmarks/results. Writes benchmarks/results/bottlenecks.{json,md,png}.
+records (the others are listed as missing). Evaluation: the validation pieces of the corpus (music no run
+trained on), on the training soundfonts (in-domain) and on MuseScore General (an unseen timbre, reserved
+for evaluation); kbps from the bytes of each .snnc file, log-mel distance, SI-SDR, ViSQOL on the first
+pieces, events/s, firing rate, bits per event, and NeuroBench's costs (snn_codec/eval/cost.py). `--smoke`
+trains tiny models for 2 steps on the bundled clip (about a minute per run) to prove the pipeline; its
+results go to the runs folder, never to benchmarks/results. Writes benchmarks/results/bottlenecks.{json,md,png}.
 """
 
 from __future__ import annotations
@@ -129,13 +129,10 @@ def eval_settings(sets: dict[str, list[Path]], seconds: float, visqol_pieces: in
 
 def evaluate(run: Run, root: Path, records: Path, sets: dict[str, list[Path]], seconds: float, visqol_pieces: int,
              visqol_seconds: float, train_seconds: float | None = None) -> list[dict]:
-    """Per-clip rows of one trained run, kept in its record (reused while the config and settings are the same).
+    """Per-clip rows of one trained run, written to its record (`process` reuses a matching one).
     `train_seconds`: the wall time of its training, when this process trained all of it."""
     folder = run_dir(root, run)
     settings = eval_settings(sets, seconds, visqol_pieces, visqol_seconds)
-    saved = load_record(records, run, settings)
-    if saved is not None:
-        return saved
     started = time.monotonic()
     codec = load_model(folder / "model.safetensors")
     static = {"footprint_kib": footprint_bytes(codec) / 1024, "connection_sparsity": connection_sparsity(codec)}

@@ -162,7 +162,8 @@ def test_a_run_is_evaluated_once_and_its_record_kept(tmp_path, tiny_codec, make_
         ("in-domain", "clip0.wav", 0, 1.5), ("unseen", "clip1.wav", 0, 1.5)]
     assert {"kbps", "log_mel_db", "events_per_s", "firing_rate", "synops_per_s", "footprint_kib"} <= set(rows[0])
     record = json.loads((records / f"{run.name}.json").read_text())
-    assert record["training"]["val/log_mel_db"] == 9.5 and record["config"]["model"]["bottleneck"]["kind"] == "threshold"
+    assert record["training"]["val/log_mel_db"] == 9.5
+    assert record["config"]["model"]["bottleneck"]["kind"] == "threshold"
     assert record["seconds"]["train"] is None and record["seconds"]["evaluate"] > 0
     assert [p.name for p in records.iterdir()] == [f"{run.name}.json"]  # no partial file left behind
 
