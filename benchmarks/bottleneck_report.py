@@ -44,25 +44,25 @@ def _mean(values: list) -> float:
     return float(np.mean(finite)) if finite else math.nan
 
 
-def seed_means(rows: list[dict]) -> list[dict]:
-    """One row per (kind, rate, set, seed): each metric's mean over the clips."""
+def seed_means(rows: list[dict], metrics=METRICS) -> list[dict]:
+    """One row per (kind, rate, set, seed): each of `metrics`' mean over the clips."""
     groups: dict[tuple, list[dict]] = defaultdict(list)
     for row in rows:
         groups[(*_key(row), row["seed"])].append(row)
     return [{"kind": kind, "family": members[0]["family"], "rate_kbps": rate, "set": name, "seed": seed,
-             "clips": len(members), **{m: _mean([r.get(m) for r in members]) for m in METRICS}}
+             "clips": len(members), **{m: _mean([r.get(m) for r in members]) for m in metrics}}
             for (kind, rate, name, seed), members in groups.items()]
 
 
-def summarize(rows: list[dict], level: float = 0.95) -> list[dict]:
+def summarize(rows: list[dict], level: float = 0.95, metrics=METRICS) -> list[dict]:
     """One row per (kind, rate, set): per metric the mean over seeds and its interval (`metric_low`, `_high`)."""
     groups: dict[tuple, list[dict]] = defaultdict(list)
-    for row in seed_means(rows):
+    for row in seed_means(rows, metrics):
         groups[_key(row)].append(row)
     out = []
     for (kind, rate, name), members in groups.items():
         entry = {"kind": kind, "family": members[0]["family"], "rate_kbps": rate, "set": name, "seeds": len(members)}
-        for metric in METRICS:
+        for metric in metrics:
             estimate = confidence_interval([m[metric] for m in members], level)
             entry.update({metric: estimate.mean, f"{metric}_low": estimate.low, f"{metric}_high": estimate.high})
         out.append(entry)
@@ -126,7 +126,7 @@ def _number(value: float, digits: int) -> str:
     return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.{digits}g}"
 
 
-def _cell(row: dict, metric: str) -> str:
+def interval_cell(row: dict, metric: str) -> str:
     """`mean ± half-width` of the 95 % interval (3 and 2 significant digits), `–` where there is none."""
     mean, low, high = row.get(metric, math.nan), row.get(f"{metric}_low", math.nan), row.get(f"{metric}_high", math.nan)
     if not math.isfinite(mean):
@@ -145,7 +145,7 @@ def markdown_tables(summary: list[dict], comparisons_: list[dict], impossible: l
     for kind, rate in keys:
         first = next(index[(kind, rate, n)] for n in sets if (kind, rate, n) in index)
         cells = [kind, first["family"], "ceiling" if rate is None else f"{rate:g}", str(first["seeds"])]
-        cells += [_cell(index.get((kind, rate, n), {}), m) for n in sets for m in QUALITY]
+        cells += [interval_cell(index.get((kind, rate, n), {}), m) for n in sets for m in QUALITY]
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", f"## Events and cost ({sets[0]})", ""]
     header = ["bottleneck", "target kbps"] + [METRICS[m][0] for m in COST]
@@ -153,7 +153,7 @@ def markdown_tables(summary: list[dict], comparisons_: list[dict], impossible: l
     for kind, rate in keys:
         row = index.get((kind, rate, sets[0]), {})
         lines.append("| " + " | ".join([kind, "ceiling" if rate is None else f"{rate:g}"]
-                                        + [_cell(row, m) for m in COST]) + " |")
+                                        + [interval_cell(row, m) for m in COST]) + " |")
     if impossible:
         lines += ["", "Not run (a single codebook cannot hold that many codes, or the kind sets its own rate): "
                   + ", ".join(f"{k} at {r:g} kbps" for k, r in impossible)]

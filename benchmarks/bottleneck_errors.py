@@ -1,0 +1,164 @@
+"""Where each bottleneck's error lies: the diagnostics of snn_codec.eval.diagnostics (error per band, noise
+filled into near-silent cells, weak loud cells, noise between partials) for every trained run of the
+bottleneck benchmark at one rate, in-domain and on the unseen timbre, mean ± 95 % interval over seeds.
+
+    python benchmarks/bottleneck_errors.py [--rate 1.5] [--runs runs/bottlenecks] [--records DIR]
+
+It reads the trained models of `python benchmarks/bottlenecks.py` (the runs folder) and each run's record
+(its kind, seed and clips), so the clips are the ones of the benchmark's table. Besides the module's
+diagnostics it reports the share of mel cells whose reference is near silent (below -60 dB) and those
+cells' share of the log-mel distance: how much of the error is noise where the music is quiet. A clip takes
+about 2 s; the 33 runs of one rate about 15 minutes on 2 cores. Writes
+benchmarks/results/bottleneck_errors.{md,json,png}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bottleneck_report import interval_cell, summarize  # noqa: E402
+from bottlenecks import RECORDS, decoded_and_events  # noqa: E402
+from common import RESULTS, publish  # noqa: E402
+
+from snn_codec.audio import load_audio, to_mono  # noqa: E402
+from snn_codec.eval.diagnostics import QUIET_DB, spectral_diagnostics  # noqa: E402
+from snn_codec.eval.metrics import log_mel_db  # noqa: E402
+from snn_codec.eval.plots import pyplot, save_png  # noqa: E402
+from snn_codec.model_io import load_model  # noqa: E402
+
+DIAGNOSTICS = {  # row key -> column title
+    "log_mel_db": "log-mel dB",
+    "log_mel_low_db": "bands < 500 Hz",
+    "log_mel_mid_db": "500-2000 Hz",
+    "log_mel_high_db": "> 2 kHz",
+    "quiet_share": "quiet cells %",
+    "quiet_error_share": "quiet cells' share of the error %",
+    "quiet_excess_db": "quiet excess dB",
+    "loud_deficit_db": "loud deficit dB",
+    "partial_contrast_loss_db": "partial contrast loss dB",
+}
+
+
+def clip_rows(record: dict, model: Path) -> list[dict]:
+    """One row per clip of the record's sets: the diagnostics of the run's model on it."""
+    codec = load_model(model)
+    seconds = record["settings"]["seconds"]
+    run = {key: record["rows"][0][key] for key in ("kind", "family", "rate_kbps", "seed")}
+    rows = []
+    for name, paths in record["settings"]["sets"].items():
+        for path in paths:
+            audio = load_audio(path)
+            clip = to_mono(audio.samples)[0, : int(seconds * audio.sample_rate)]
+            decoded, _ = decoded_and_events(codec, clip, audio.sample_rate)
+            ref, est = (log_mel_db(x, audio.sample_rate)[0].numpy() for x in (clip, decoded))
+            error, quiet = np.abs(est - ref), ref < QUIET_DB
+            rows.append(run | {"set": name, "clip": Path(path).name, "log_mel_db": float(error.mean()),
+                               "quiet_share": 100 * float(quiet.mean()),
+                               "quiet_error_share": 100 * float(error[quiet].sum() / max(error.sum(), 1e-12)),
+                               **spectral_diagnostics(clip, decoded, audio.sample_rate)})
+    return rows
+
+
+def runs_at(records: Path, runs: Path, rate: float) -> tuple[list[tuple[dict, Path]], list[str]]:
+    """(record, model path) of every recorded run at `rate` and of the ceiling, and the names of the recorded
+    runs whose model is not in the runs folder."""
+    found, absent = [], []
+    for path in sorted(records.glob("*.json")):
+        record = json.loads(path.read_text())
+        if not record.get("rows") or record["rows"][0]["rate_kbps"] not in (rate, None):
+            continue
+        model = runs / record["run"] / "model.safetensors"
+        if model.is_file():
+            found.append((record, model))
+        else:
+            absent.append(record["run"])
+    return found, absent
+
+
+def markdown(summary: list[dict]) -> str:
+    lines = []
+    for name in dict.fromkeys(s["set"] for s in summary):
+        header = ["bottleneck", "family", "seeds", *DIAGNOSTICS.values()]
+        lines += [f"## {name}", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        for s in (s for s in summary if s["set"] == name):
+            cells = [s["kind"], s["family"], str(s["seeds"]), *(interval_cell(s, m) for m in DIAGNOSTICS)]
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def plot(summary: list[dict], path: Path) -> Path:
+    """Left: log-mel distance per kind and set, split into the near-silent cells' part and the rest.
+    Right: noise filled into near-silent cells (quiet excess) per kind and set, with 95 % intervals."""
+    plt = pyplot()
+    sets = list(dict.fromkeys(s["set"] for s in summary))
+    kinds = list(dict.fromkeys(s["kind"] for s in summary))
+    index = {(s["kind"], s["set"]): s for s in summary}
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.8), constrained_layout=True)
+    width = 0.8 / len(sets)
+    for i, name in enumerate(sets):
+        entries = [index.get((kind, name)) for kind in kinds]
+        x = np.arange(len(kinds)) + (i - (len(sets) - 1) / 2) * width
+        total = np.array([e["log_mel_db"] if e else np.nan for e in entries])
+        quiet = total * np.array([e["quiet_error_share"] / 100 if e else np.nan for e in entries])
+        left.bar(x, total - quiet, width, color=f"C{i}", label=f"{name}: other cells")
+        left.bar(x, quiet, width, bottom=total - quiet, color=f"C{i}", alpha=0.45, hatch="//",
+                 label=f"{name}: near-silent cells")
+        excess = np.array([e["quiet_excess_db"] if e else np.nan for e in entries])
+        err = np.array([[e["quiet_excess_db"] - e["quiet_excess_db_low"], e["quiet_excess_db_high"]
+                         - e["quiet_excess_db"]] if e else [np.nan, np.nan] for e in entries]).T
+        right.bar(x, excess, width, yerr=np.nan_to_num(err), capsize=2, color=f"C{i}", label=name)
+    for ax, title, ylabel in ((left, "Where the log-mel distance comes from", "log-mel distance (dB)"),
+                              (right, "Noise filled into near-silent cells (< -60 dB)",
+                               "quiet excess (dB, estimate - reference)")):
+        ax.set_xticks(np.arange(len(kinds)), kinds, rotation=35, ha="right", fontsize=8)
+        ax.set(title=title, ylabel=ylabel)
+        ax.grid(alpha=0.3, axis="y")
+        ax.legend(fontsize=7)
+    save_png(fig, path)
+    return path
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rate", type=float, default=1.5, help="target kbps of the runs (the ceiling is added)")
+    parser.add_argument("--runs", default="runs/bottlenecks", help="folder of the benchmark's trained runs")
+    parser.add_argument("--records", default=str(RECORDS), help="folder of the benchmark's per-run records")
+    parser.add_argument("--results", default=str(RESULTS), help="folder of the results")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    torch.set_num_threads(1)
+    found, absent = runs_at(Path(args.records), Path(args.runs), args.rate)
+    if not found:
+        raise SystemExit(f"no trained run at {args.rate:g} kbps in {args.runs} (with a record in {args.records}); "
+                         f"train them with python benchmarks/bottlenecks.py --rates {args.rate:g}")
+    rows = [row for record, model in tqdm(found, desc="runs", unit="run") for row in clip_rows(record, model)]
+    summary = summarize(rows, metrics=DIAGNOSTICS)
+    intro = (f"The bottleneck benchmark's runs at {args.rate:g} kbps and its unquantized reference "
+             f"({len(found)} runs; {len(rows)} clips through their models), on the clips of the benchmark's table. "
+             "Mean ± 95 % interval over seeds. Band errors: the log-mel distance over the mel bands in that range. "
+             "Quiet cells: mel cells whose reference is below -60 dB; quiet excess: the mean estimate - reference "
+             "(dB) there (noise filled in; compare systems with each other, not with 0); loud deficit: the same "
+             "over the reference's loudest 10 % of cells; partial contrast loss: how much less the partials stand "
+             "above the floor between them, 2-8 kHz (snn_codec/eval/diagnostics.py).")
+    if absent:
+        intro += f"\n\nRecorded runs without a model in {args.runs} (left out): {', '.join(absent)}."
+    results = Path(args.results)
+    publish("bottleneck_errors", f"Where the bottlenecks' errors lie ({args.rate:g} kbps)", intro, markdown(summary),
+            {"args": vars(args), "summary": summary, "clips": rows, "left_out": absent}, results)
+    plot(summary, results / "bottleneck_errors.png")
+
+
+if __name__ == "__main__":
+    main()
