@@ -7,9 +7,10 @@ bottleneck benchmark at one rate, in-domain and on the unseen timbre, mean ± 95
 It reads the trained models of `python benchmarks/bottlenecks.py` (the runs folder) and each run's record
 (its kind, seed and clips), so the clips are the ones of the benchmark's table. Besides the module's
 diagnostics it reports the share of mel cells whose reference is near silent (below -60 dB) and those
-cells' share of the log-mel distance: how much of the error is noise where the music is quiet. A clip takes
-about 2 s; the 33 runs of one rate about 15 minutes on 2 cores. Writes
-benchmarks/results/bottleneck_errors.{md,json,png}.
+cells' share of the log-mel distance: how much of the error is noise where the music is quiet, and draws
+the spectrograms of one unseen clip through a few kinds. About 4 s a run on one core (the 33 runs of one
+rate in 2-3 minutes). Writes benchmarks/results/bottleneck_errors.{md,json,png} and
+bottleneck_errors_spectrograms.png.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from bottlenecks import RECORDS, decoded_and_events  # noqa: E402
 from common import RESULTS, publish  # noqa: E402
 
 from snn_codec.audio import load_audio, to_mono  # noqa: E402
-from snn_codec.eval.diagnostics import QUIET_DB, spectral_diagnostics  # noqa: E402
+from snn_codec.eval.diagnostics import QUIET_DB, mel_band_centres_hz, spectral_diagnostics  # noqa: E402
 from snn_codec.eval.metrics import log_mel_db  # noqa: E402
 from snn_codec.eval.plots import pyplot, save_png  # noqa: E402
 from snn_codec.model_io import load_model  # noqa: E402
@@ -47,23 +48,27 @@ DIAGNOSTICS = {  # row key -> column title
 }
 
 
+def load_clip(path: str, seconds: float) -> tuple[np.ndarray, int]:
+    """A clip as the benchmark measures it: mono, its first `seconds`."""
+    audio = load_audio(path)
+    return to_mono(audio.samples)[0, : int(seconds * audio.sample_rate)], audio.sample_rate
+
+
 def clip_rows(record: dict, model: Path) -> list[dict]:
     """One row per clip of the record's sets: the diagnostics of the run's model on it."""
     codec = load_model(model)
-    seconds = record["settings"]["seconds"]
     run = {key: record["rows"][0][key] for key in ("kind", "family", "rate_kbps", "seed")}
     rows = []
     for name, paths in record["settings"]["sets"].items():
         for path in paths:
-            audio = load_audio(path)
-            clip = to_mono(audio.samples)[0, : int(seconds * audio.sample_rate)]
-            decoded, _ = decoded_and_events(codec, clip, audio.sample_rate)
-            ref, est = (log_mel_db(x, audio.sample_rate)[0].numpy() for x in (clip, decoded))
+            clip, rate = load_clip(path, record["settings"]["seconds"])
+            decoded, _ = decoded_and_events(codec, clip, rate)
+            ref, est = (log_mel_db(x, rate)[0].numpy() for x in (clip, decoded))
             error, quiet = np.abs(est - ref), ref < QUIET_DB
             rows.append(run | {"set": name, "clip": Path(path).name, "log_mel_db": float(error.mean()),
                                "quiet_share": 100 * float(quiet.mean()),
                                "quiet_error_share": 100 * float(error[quiet].sum() / max(error.sum(), 1e-12)),
-                               **spectral_diagnostics(clip, decoded, audio.sample_rate)})
+                               **spectral_diagnostics(clip, decoded, rate)})
     return rows
 
 
@@ -127,12 +132,48 @@ def plot(summary: list[dict], path: Path) -> Path:
     return path
 
 
+def plot_spectrograms(found: list[tuple[dict, Path]], kinds: list[str], path: Path) -> Path | None:
+    """Log-mel spectrograms (the metric's 80 bands, 80 dB range) of the first clip of the last set (the
+    unseen timbre) and of its decoding by the lowest seed of each of `kinds`; None if no run is of them."""
+    chosen: dict[str, tuple[dict, Path]] = {}
+    for record, model in found:
+        kind, seed = record["rows"][0]["kind"], record["rows"][0]["seed"]
+        if kind in kinds and (kind not in chosen or seed < chosen[kind][0]["rows"][0]["seed"]):
+            chosen[kind] = (record, model)
+    if not chosen:
+        return None
+    settings = next(iter(chosen.values()))[0]["settings"]
+    name, paths = list(settings["sets"].items())[-1]
+    clip, rate = load_clip(paths[0], settings["seconds"])
+    panels = {"input": clip}
+    for kind in (k for k in kinds if k in chosen):
+        record, model = chosen[kind]
+        panels[f"{kind}, seed {record['rows'][0]['seed']}"] = decoded_and_events(load_model(model), clip, rate)[0]
+    spectra = {label: log_mel_db(audio, rate)[0].numpy() for label, audio in panels.items()}
+    top = spectra["input"].max()
+    plt = pyplot()
+    fig, axes = plt.subplots(len(panels), 1, figsize=(11, 2.1 * len(panels)), sharex=True, constrained_layout=True)
+    centres = mel_band_centres_hz(rate)
+    ticks = [0, 20, 40, 60, 79]
+    for ax, (label, spectrum) in zip(axes, spectra.items()):
+        image = ax.imshow(spectrum, origin="lower", aspect="auto", vmin=top - 80, vmax=top, cmap="magma",
+                          extent=(0, len(clip) / rate, -0.5, spectrum.shape[0] - 0.5))
+        ax.set_yticks(ticks, [f"{centres[t] / 1000:.2g}" for t in ticks])
+        ax.set(ylabel="kHz (mel)", title=label)
+    axes[-1].set_xlabel("seconds")
+    fig.colorbar(image, ax=axes, label="dB", shrink=0.6)
+    fig.suptitle(f"{Path(paths[0]).name} ({name})")
+    return save_png(fig, path)
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rate", type=float, default=1.5, help="target kbps of the runs (the ceiling is added)")
     parser.add_argument("--runs", default="runs/bottlenecks", help="folder of the benchmark's trained runs")
     parser.add_argument("--records", default=str(RECORDS), help="folder of the benchmark's per-run records")
     parser.add_argument("--results", default=str(RESULTS), help="folder of the results")
+    parser.add_argument("--spectrogram-kinds", nargs="+", default=["threshold", "lfq", "continuous"],
+                        help="kinds whose decoding of one unseen clip is drawn beside the input")
     return parser.parse_args(argv)
 
 
@@ -158,6 +199,7 @@ def main(argv: list[str] | None = None) -> None:
     publish("bottleneck_errors", f"Where the bottlenecks' errors lie ({args.rate:g} kbps)", intro, markdown(summary),
             {"args": vars(args), "summary": summary, "clips": rows, "left_out": absent}, results)
     plot(summary, results / "bottleneck_errors.png")
+    plot_spectrograms(found, args.spectrogram_kinds, results / "bottleneck_errors_spectrograms.png")
 
 
 if __name__ == "__main__":

@@ -58,6 +58,12 @@ def test_the_diagnostics_cover_the_records_clips_and_name_runs_without_a_model(t
     assert "## in-domain" in markdown and "## unseen" in markdown and "| threshold | spiking | 1 |" in markdown
     assert gone.name in markdown
     assert (out / "bottleneck_errors.png").stat().st_size > 1000
+    assert (out / "bottleneck_errors_spectrograms.png").stat().st_size > 1000  # threshold: a default kind
+
+
+def test_no_spectrogram_without_a_run_of_the_kinds_asked_for(tmp_path):
+    assert bottleneck_errors.plot_spectrograms([], ["lfq"], tmp_path / "s.png") is None
+    assert not (tmp_path / "s.png").exists()
 
 
 def test_no_trained_run_at_the_rate_is_a_clear_error(tmp_path):
