@@ -134,10 +134,30 @@ def interval_cell(row: dict, metric: str) -> str:
     return _number(mean, 3) + (f" ± {_number((high - low) / 2, 2)}" if math.isfinite(low) else "")
 
 
-def markdown_tables(summary: list[dict], comparisons_: list[dict], impossible: list[tuple[str, float]]) -> str:
-    """The quality table (every set), the cost table (first set) and the comparisons, as markdown."""
+def rate_table(summary: list[dict], metric: str = "log_mel_db") -> list[str]:
+    """`metric` at a glance: one row per kind, one column per set and target rate (markdown lines)."""
     sets = list(dict.fromkeys(s["set"] for s in summary))
-    lines = ["## Quality (mean ± 95 % CI half-width over seeds)", ""]
+    rates = sorted({s["rate_kbps"] for s in summary if s["rate_kbps"] is not None})
+    index = {(s["kind"], s["rate_kbps"], s["set"]): s for s in summary}
+    header = ["bottleneck"] + [f"{rate:g} kbps, {name}" for name in sets for rate in rates]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    family = {s["kind"]: s["family"] for s in summary}
+    ceilings = {s["kind"] for s in summary if s["rate_kbps"] is None}
+    for kind in sorted(family, key=lambda k: (k in ceilings, family[k], k)):
+        if kind in ceilings:  # the ceiling: one value per set, in every rate's column
+            cells = [interval_cell(index.get((kind, None, name), {}), metric) for name in sets for _ in rates]
+            lines.append("| " + " | ".join([f"{kind} (no rate)", *cells]) + " |")
+        else:
+            cells = [interval_cell(index.get((kind, rate, name), {}), metric) for name in sets for rate in rates]
+            lines.append("| " + " | ".join([kind, *cells]) + " |")
+    return lines
+
+
+def markdown_tables(summary: list[dict], comparisons_: list[dict], impossible: list[tuple[str, float]]) -> str:
+    """The rate table, the quality table (every set), the cost table (first set) and the comparisons."""
+    sets = list(dict.fromkeys(s["set"] for s in summary))
+    lines = [f"## {METRICS['log_mel_db'][0]} by target rate (mean ± 95 % CI half-width over seeds)", ""]
+    lines += rate_table(summary) + ["", "## Quality (mean ± 95 % CI half-width over seeds)", ""]
     header = ["bottleneck", "family", "target kbps", "seeds"] + [f"{METRICS[m][0]}, {n}" for n in sets for m in QUALITY]
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     keys = list(dict.fromkeys((s["kind"], s["rate_kbps"]) for s in summary))

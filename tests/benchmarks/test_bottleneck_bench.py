@@ -112,6 +112,22 @@ def test_paired_comparisons_find_the_shared_difference_and_not_the_noise():
     assert markdown.count("| yes |") == 1  # threshold vs adlif; adlif vs fsq is noise
 
 
+def test_the_rate_table_has_a_column_per_set_and_rate_and_the_ceiling_in_each():
+    rows = synthetic_rows()
+    faster = [row | {"rate_kbps": 3.0, "log_mel_db": row["log_mel_db"] - 1} for row in rows
+              if row["kind"] == "threshold"]
+    summary = br.summarize(rows + faster)
+    lines = br.rate_table(summary)
+    assert lines[0] == "| bottleneck | 1.5 kbps, in-domain | 3 kbps, in-domain |"
+    cells = {line.split(" | ")[0][2:]: line.strip("| ").split(" | ")[1:] for line in lines[2:]}
+    assert list(cells) == ["fsq", "adlif", "threshold", "continuous (no rate)"]  # family, kind; the ceiling last
+    at = {(s["kind"], s["rate_kbps"]): s["log_mel_db"] for s in summary}
+    assert float(cells["threshold"][1].split(" ± ")[0]) == pytest.approx(at[("threshold", 3.0)], abs=0.05)
+    assert float(cells["threshold"][0].split(" ± ")[0]) == pytest.approx(at[("threshold", 1.5)], abs=0.05)
+    assert cells["adlif"][1] == "–"  # not run at 3 kbps
+    assert cells["continuous (no rate)"][0] == cells["continuous (no rate)"][1]
+
+
 def test_sets_keep_the_evaluation_order():
     rows = synthetic_rows()
     unseen = [row | {"set": "MuseScore General"} for row in rows]  # sorts before "in-domain" alphabetically
