@@ -48,8 +48,9 @@ import snn_codec  # noqa: E402
 from snn_codec.api import inspect  # noqa: E402
 from snn_codec.audio import fit_length, load_audio, resample, save_audio, to_mono  # noqa: E402
 from snn_codec.codec import Codec  # noqa: E402
-from snn_codec.config import save_config, to_dict  # noqa: E402
+from snn_codec.config import Config, from_dict, save_config, to_dict  # noqa: E402
 from snn_codec.demo import EXAMPLE  # noqa: E402
+from snn_codec.errors import ConfigError  # noqa: E402
 from snn_codec.eval.cost import (activation_sparsity, connection_sparsity, footprint_bytes,  # noqa: E402
                                  synaptic_operations)
 from snn_codec.eval.metrics import bitrate_kbps, quality_report, visqol_moslqo  # noqa: E402
@@ -111,13 +112,23 @@ def plain(value):
     return json.loads(json.dumps(value))
 
 
+def same_config(saved: dict, config: Config) -> bool:
+    """Whether a record's saved config is `config`. An option added to the config since the record was made
+    reads as its default there (new options default to the old behaviour), so a new option does not make
+    every record stale unless a run sets it; an option the record names that no longer exists does."""
+    try:
+        return from_dict(Config, saved) == config
+    except ConfigError:
+        return False
+
+
 def load_record(records: Path, run: Run, settings: dict) -> list[dict] | None:
     """The per-clip rows of `run`'s record, if it was made with the same config and evaluation settings."""
     path = records / f"{run.name}.json"
     if not path.is_file():
         return None
     saved = json.loads(path.read_text())
-    if saved.get("config") != plain(to_dict(run.config)) or saved.get("settings") != plain(settings):
+    if not same_config(saved.get("config"), run.config) or saved.get("settings") != plain(settings):
         return None
     return saved["rows"]
 

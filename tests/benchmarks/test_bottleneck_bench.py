@@ -23,6 +23,7 @@ import bottleneck_report as br  # noqa: E402
 import bottlenecks  # noqa: E402
 
 from snn_codec.codec import Codec  # noqa: E402
+from snn_codec.config import to_dict  # noqa: E402
 from snn_codec.errors import ConfigError  # noqa: E402
 from snn_codec.model_io import save_model  # noqa: E402
 
@@ -197,6 +198,23 @@ def test_a_run_is_evaluated_once_and_its_record_kept(tmp_path, tiny_codec, make_
     assert bottlenecks.load_record(records, run, bottlenecks.eval_settings(sets, 0.6, 0, 1.0)) is None
     # past the deadline a run without a matching record is not started
     assert bottlenecks.process(changed, tmp_path, records, sets, args, 1, deadline=0.0) is None
+
+
+def test_a_record_outlives_an_option_added_at_its_default():
+    run = bp.Run("threshold", 1.5, 0, bp.run_config("threshold", 1.5, 0, bp.SCALES["smoke"], DATA))
+    saved = json.loads(json.dumps(to_dict(run.config)))  # as a record keeps it
+    assert bottlenecks.same_config(saved, run.config)
+    # a record made before `train.distill_from` existed: it reads as the default, which the run keeps
+    del saved["train"]["distill_from"]
+    assert bottlenecks.same_config(saved, run.config)
+    # ... but not once the run sets the new option
+    assert not bottlenecks.same_config(saved, replace(run.config, train=replace(run.config.train,
+                                                                                 distill_from="piano-v6")))
+    # an option the record names that no longer exists, a changed value, no config at all: stale
+    assert not bottlenecks.same_config(saved | {"gone": 1}, run.config)
+    saved["train"]["steps"] += 1
+    assert not bottlenecks.same_config(saved, run.config)
+    assert not bottlenecks.same_config(None, run.config)
 
 
 def test_the_tables_name_the_runs_still_missing(tmp_path):
