@@ -199,6 +199,8 @@ def plot(summary: list[dict], path: Path) -> Path:
 
     plt = pyplot()
     sets = list(dict.fromkeys(s["set"] for s in summary))
+    palette = plt.get_cmap("tab20")  # one colour per kind, the same in every panel (more kinds than tab10 has)
+    colours = {kind: palette(i % 20) for i, kind in enumerate(dict.fromkeys(s["kind"] for s in summary))}
     fig, axes = plt.subplots(1, len(sets), figsize=(6.5 * len(sets), 4.8), constrained_layout=True, squeeze=False)
     for ax, name in zip(axes[0], sets):
         rows = [s for s in summary if s["set"] == name]
@@ -210,7 +212,8 @@ def plot(summary: list[dict], path: Path) -> Path:
                 err = [[p["log_mel_db"] - p["log_mel_db_low"] for p in points],
                        [p["log_mel_db_high"] - p["log_mel_db"] for p in points]]
                 style = "o-" if points[0]["family"] == "spiking" else "s--"
-                ax.errorbar(x, y, yerr=np.nan_to_num(np.array(err)), fmt=style, capsize=3, label=kind, ms=4)
+                ax.errorbar(x, y, yerr=np.nan_to_num(np.array(err)), fmt=style, capsize=3, label=kind, ms=4,
+                            color=colours[kind])
         for ceiling in (s for s in rows if s["rate_kbps"] is None):
             low, high = ceiling["log_mel_db_low"], ceiling["log_mel_db_high"]
             if math.isfinite(low):
