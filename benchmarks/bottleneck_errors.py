@@ -163,7 +163,7 @@ def plot_spectrograms(found: list[tuple[dict, Path]], kinds: list[str], path: Pa
     axes[-1].set_xlabel("seconds")
     fig.colorbar(image, ax=axes, label="dB", shrink=0.6)
     fig.suptitle(f"{Path(paths[0]).name} ({name})")
-    return save_png(fig, path)
+    return save_png(fig, path, dpi=72)  # mostly image: keep the file small
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

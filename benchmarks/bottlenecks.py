@@ -112,7 +112,7 @@ def plain(value):
     return json.loads(json.dumps(value))
 
 
-def same_config(saved: dict, config: Config) -> bool:
+def same_config(saved: dict | None, config: Config) -> bool:
     """Whether a record's saved config is `config`. An option added to the config since the record was made
     reads as its default there (new options default to the old behaviour), so a new option does not make
     every record stale unless a run sets it; an option the record names that no longer exists does."""
