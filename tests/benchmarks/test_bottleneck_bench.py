@@ -113,6 +113,13 @@ def test_paired_comparisons_find_the_shared_difference_and_not_the_noise():
     assert markdown.count("| yes |") == 1  # threshold vs adlif; adlif vs fsq is noise
 
 
+def test_a_kind_whose_seeds_are_not_all_done_is_left_out_of_the_comparisons():
+    rows = [row for row in synthetic_rows() if row["kind"] != "adlif" or row["seed"] == 0]
+    tests = br.comparisons(rows)
+    assert [(t["question"], t["a"], t["b"]) for t in tests] == [("best spiking vs best quantizer", "threshold", "fsq")]
+    assert {s["kind"]: s["seeds"] for s in br.summarize(rows)}["adlif"] == 1  # still in the tables
+
+
 def test_the_rate_table_has_a_column_per_set_and_rate_and_the_ceiling_in_each():
     rows = synthetic_rows()
     faster = [row | {"rate_kbps": 3.0, "log_mel_db": row["log_mel_db"] - 1} for row in rows
