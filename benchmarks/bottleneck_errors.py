@@ -26,10 +26,9 @@ from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bottleneck_report import interval_cell, summarize  # noqa: E402
-from bottlenecks import RECORDS, decoded_and_events  # noqa: E402
+from bottlenecks import RECORDS, decoded_and_events, load_clip  # noqa: E402
 from common import RESULTS, publish  # noqa: E402
 
-from snn_codec.audio import load_audio, to_mono  # noqa: E402
 from snn_codec.eval.diagnostics import QUIET_DB, mel_band_centres_hz, spectral_diagnostics  # noqa: E402
 from snn_codec.eval.metrics import log_mel_db  # noqa: E402
 from snn_codec.eval.plots import pyplot, save_png  # noqa: E402
@@ -46,12 +45,6 @@ DIAGNOSTICS = {  # row key -> column title
     "loud_deficit_db": "loud deficit dB",
     "partial_contrast_loss_db": "partial contrast loss dB",
 }
-
-
-def load_clip(path: str, seconds: float) -> tuple[np.ndarray, int]:
-    """A clip as the benchmark measures it: mono, its first `seconds`."""
-    audio = load_audio(path)
-    return to_mono(audio.samples)[0, : int(seconds * audio.sample_rate)], audio.sample_rate
 
 
 def clip_rows(record: dict, model: Path) -> list[dict]:

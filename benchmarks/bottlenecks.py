@@ -138,6 +138,12 @@ def eval_settings(sets: dict[str, list[Path]], seconds: float, visqol_pieces: in
             "visqol_pieces": visqol_pieces, "visqol_seconds": visqol_seconds}
 
 
+def load_clip(path: str | Path, seconds: float) -> tuple[np.ndarray, int]:
+    """A clip as the benchmark measures it: mono, its first `seconds`; and its sample rate."""
+    audio = load_audio(path)
+    return to_mono(audio.samples)[0, : int(seconds * audio.sample_rate)], audio.sample_rate
+
+
 def evaluate(run: Run, root: Path, records: Path, sets: dict[str, list[Path]], seconds: float, visqol_pieces: int,
              visqol_seconds: float, train_seconds: float | None = None) -> list[dict]:
     """Per-clip rows of one trained run, written to its record (`process` reuses a matching one).
@@ -150,14 +156,13 @@ def evaluate(run: Run, root: Path, records: Path, sets: dict[str, list[Path]], s
     rows = []
     for name, paths in sets.items():
         for i, path in enumerate(paths):
-            audio = load_audio(path)
-            clip = to_mono(audio.samples)[0, : int(seconds * audio.sample_rate)]
-            decoded, stats = decoded_and_events(codec, clip, audio.sample_rate)
-            scores = quality_report(clip, decoded, audio.sample_rate, with_visqol=False)
+            clip, rate = load_clip(path, seconds)
+            decoded, stats = decoded_and_events(codec, clip, rate)
+            scores = quality_report(clip, decoded, rate, with_visqol=False)
             if i < visqol_pieces:
-                part = int(visqol_seconds * audio.sample_rate)
-                scores["visqol"] = visqol_moslqo(clip[:part], decoded[:part], audio.sample_rate)
-            z = bottleneck_output(codec, clip, audio.sample_rate)
+                part = int(visqol_seconds * rate)
+                scores["visqol"] = visqol_moslqo(clip[:part], decoded[:part], rate)
+            z = bottleneck_output(codec, clip, rate)
             cost = {"synops_per_s": synaptic_operations(codec.decoder, z, codec.config.frame_rate).effective_per_s,
                     "activation_sparsity": activation_sparsity(z)}
             rows.append({"kind": run.kind, "family": run.family, "rate_kbps": run.rate_kbps, "seed": run.seed,
