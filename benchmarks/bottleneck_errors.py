@@ -29,8 +29,8 @@ from bottleneck_report import interval_cell, summarize  # noqa: E402
 from bottlenecks import RECORDS, decoded_and_events, load_clip  # noqa: E402
 from common import RESULTS, publish  # noqa: E402
 
-from snn_codec.eval.diagnostics import QUIET_DB, mel_band_centres_hz, spectral_diagnostics  # noqa: E402
-from snn_codec.eval.metrics import log_mel_db  # noqa: E402
+from snn_codec.eval.diagnostics import mel_band_centres_hz, spectral_diagnostics  # noqa: E402
+from snn_codec.eval.metrics import log_mel_db, log_mel_distance  # noqa: E402
 from snn_codec.eval.plots import pyplot, save_png  # noqa: E402
 from snn_codec.model_io import load_model  # noqa: E402
 
@@ -56,11 +56,8 @@ def clip_rows(record: dict, model: Path) -> list[dict]:
         for path in paths:
             clip, rate = load_clip(path, record["settings"]["seconds"])
             decoded, _ = decoded_and_events(codec, clip, rate)
-            ref, est = (log_mel_db(x, rate)[0].numpy() for x in (clip, decoded))
-            error, quiet = np.abs(est - ref), ref < QUIET_DB
-            rows.append(run | {"set": name, "clip": Path(path).name, "log_mel_db": float(error.mean()),
-                               "quiet_share": 100 * float(quiet.mean()),
-                               "quiet_error_share": 100 * float(error[quiet].sum() / max(error.sum(), 1e-12)),
+            rows.append(run | {"set": name, "clip": Path(path).name,
+                               "log_mel_db": log_mel_distance(clip, decoded, rate),
                                **spectral_diagnostics(clip, decoded, rate)})
     return rows
 

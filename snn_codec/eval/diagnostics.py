@@ -7,7 +7,8 @@ cells, weak loud cells, and the noise that fills the space between partials.
   reference is near silent (below -60 dB), and over its loudest 10 % of cells. Positive quiet excess is
   noise filled in; negative loud deficit is partials rendered too weak. The cells are chosen by the
   reference's level, so any error, even an unbiased one, pulls both away from 0 (regression to the
-  mean): compare systems with each other, not with 0.
+  mean): compare systems with each other, not with 0. Quiet share: the percentage of cells whose reference is
+  near silent; quiet error share: those cells' percentage of the summed |dB error| (of the log-mel distance).
 - Partial contrast: on a fine STFT (about 5 Hz bins, 186 ms at 44.1 kHz), from `HIGH_HZ` to `FINE_TOP_HZ`
   (partials are strong there, and every compared codec passes it), the level of
   each frame's mean bin power minus the level of its geometric mean (dB; minus the spectral flatness):
@@ -71,6 +72,8 @@ def spectral_diagnostics(reference: np.ndarray, estimate: np.ndarray, sample_rat
     bands = {"low": centres < LOW_HZ, "mid": (centres >= LOW_HZ) & (centres < HIGH_HZ), "high": centres >= HIGH_HZ}
     result = {f"log_mel_{name}_db": float(error[rows].mean()) for name, rows in bands.items()}
     quiet, loud = ref < QUIET_DB, ref >= np.quantile(ref, 0.9)
+    result["quiet_share"] = 100 * float(quiet.mean())
+    result["quiet_error_share"] = 100 * float(error[quiet].sum() / max(error.sum(), 1e-12))
     result["quiet_excess_db"] = float((est - ref)[quiet].mean()) if quiet.any() else 0.0
     result["loud_deficit_db"] = float((est - ref)[loud].mean())
     power_ref, power_est = _fine_power(reference, sample_rate), _fine_power(estimate, sample_rate)

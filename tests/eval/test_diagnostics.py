@@ -33,6 +33,8 @@ def test_noise_between_partials_is_seen():
     result = spectral_diagnostics(tone, noisy, RATE)
     assert result["partial_contrast_loss_db"] < -5
     assert result["quiet_excess_db"] > 10  # the silence is filled
+    assert 40 < result["quiet_share"] < 100  # the silent half, and the tone's empty upper bands
+    assert result["quiet_error_share"] > 50  # most of the error is the noise in the silence
     assert result["fine_lsd_high_db"] > 5
 
 
