@@ -42,11 +42,11 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bottleneck_plan import (CEILING, DEFAULT_KINDS, SCALES, Run, bench_data, check_kinds, plan,  # noqa: E402
                              run_dir)
 from bottleneck_report import comparisons, markdown_tables, plot, summarize  # noqa: E402
-from common import RESULTS, command_line, machine  # noqa: E402
+from common import RESULTS, command_line, forward_pass, machine, model_input  # noqa: E402
 
 import snn_codec  # noqa: E402
 from snn_codec.api import inspect  # noqa: E402
-from snn_codec.audio import fit_length, load_audio, resample, save_audio, to_mono  # noqa: E402
+from snn_codec.audio import fit_length, load_audio, save_audio, to_mono  # noqa: E402
 from snn_codec.codec import Codec  # noqa: E402
 from snn_codec.config import Config, from_dict, save_config, to_dict  # noqa: E402
 from snn_codec.demo import EXAMPLE  # noqa: E402
@@ -80,9 +80,7 @@ def train(run: Run, root: Path, threads: int, accelerator: str) -> Path:
 @torch.inference_mode()
 def bottleneck_output(codec: Codec, clip: np.ndarray, rate: int) -> torch.Tensor:
     """z (1, C, T), the decoder's input, of a mono clip: what its first layer's synaptic operations act on."""
-    audio = resample(clip[None], rate, codec.config.sample_rate)[0]
-    padded = fit_length(audio, -(-len(audio) // codec.hop_length) * codec.hop_length)
-    return codec.bottleneck(codec.encoder(torch.from_numpy(padded).view(1, 1, -1))).z
+    return codec.bottleneck(codec.encoder(model_input(codec, clip, rate)[0])).z
 
 
 @torch.inference_mode()
@@ -90,10 +88,7 @@ def decoded_and_events(codec: Codec, clip: np.ndarray, rate: int) -> tuple[np.nd
     """The clip through the codec (its .snnc bytes; the forward pass for the ceiling), and event statistics."""
     duration = len(clip) / rate
     if not codec.bottleneck.has_bitstream:
-        audio = resample(clip[None], rate, codec.config.sample_rate)[0]
-        padded = fit_length(audio, -(-len(audio) // codec.hop_length) * codec.hop_length)
-        decoded = codec(torch.from_numpy(padded).view(1, 1, -1)).audio[0, 0].numpy()[: len(audio)]
-        return fit_length(resample(decoded[None], codec.config.sample_rate, rate)[0], len(clip)), {}
+        return forward_pass(codec, clip, rate), {}
     data = snn_codec.compress(clip, rate, model=codec)
     decoded = fit_length(to_mono(snn_codec.decompress(data, model=codec).samples), len(clip))[0]
     info = inspect(data)

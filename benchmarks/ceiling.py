@@ -28,11 +28,11 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import RESULTS, markdown_table, publish  # noqa: E402
+from common import RESULTS, forward_pass, markdown_table, publish  # noqa: E402
 from eval_set import Clip, piano_clip  # noqa: E402
 
 import snn_codec  # noqa: E402
-from snn_codec.audio import fit_length, resample, save_audio  # noqa: E402
+from snn_codec.audio import save_audio  # noqa: E402
 from snn_codec.codec import Codec  # noqa: E402
 from snn_codec.eval.classical import run_classical  # noqa: E402
 from snn_codec.eval.diagnostics import HIGH_HZ, LOW_HZ, spectral_diagnostics  # noqa: E402
@@ -64,16 +64,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="write the clips (DIR/clips) and each classical codec's output (DIR/NAME) as WAV, "
                              "for `snn-codec listen --report` (see docs/quality.md)")
     return parser.parse_args(argv)
-
-
-@torch.inference_mode()
-def forward_pass(codec: Codec, samples: np.ndarray, rate: int) -> np.ndarray:
-    """Mono `samples` at `rate` through the model's forward pass (no bitstream), back at `rate`."""
-    model_rate, hop = codec.config.sample_rate, codec.hop_length
-    audio = resample(samples[None], rate, model_rate)[0]
-    padded = fit_length(audio, -(-len(audio) // hop) * hop)
-    decoded = codec(torch.from_numpy(padded).view(1, 1, -1)).audio[0, 0].numpy()[: len(audio)]
-    return fit_length(resample(decoded[None], model_rate, rate)[0], len(samples))
 
 
 def decode(system: Codec | str, clip: Clip, target_kbps: float | None = None) -> tuple[np.ndarray, float | None]:

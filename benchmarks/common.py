@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 import snn_codec
-from snn_codec.audio import resample
+from snn_codec.audio import fit_length, resample
 from snn_codec.codec import Codec
 from snn_codec.eval.classical import run_classical
 
@@ -31,6 +31,22 @@ def best_time(fn: Callable[[], object], repeats: int = 3) -> float:
         fn()
         best = min(best, time.perf_counter() - start)
     return best
+
+
+def model_input(codec: Codec, samples: np.ndarray, rate: int) -> tuple[torch.Tensor, int]:
+    """Mono `samples` at `rate` as the model takes them: at its rate, padded to whole frames, (1, 1, S); and
+    their length before the padding."""
+    audio = resample(samples[None], rate, codec.config.sample_rate)[0]
+    padded = fit_length(audio, -(-len(audio) // codec.hop_length) * codec.hop_length)
+    return torch.from_numpy(padded).view(1, 1, -1), len(audio)
+
+
+@torch.inference_mode()
+def forward_pass(codec: Codec, samples: np.ndarray, rate: int) -> np.ndarray:
+    """Mono `samples` at `rate` through the model's forward pass (no bitstream), back at `rate`."""
+    audio, length = model_input(codec, samples, rate)
+    decoded = codec(audio).audio[0, 0].numpy()[:length]
+    return fit_length(resample(decoded[None], codec.config.sample_rate, rate)[0], len(samples))
 
 
 def model_kind(codec: Codec) -> str:
